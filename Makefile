@@ -1,0 +1,58 @@
+# The two commands a newcomer needs are `make run` and `make test`; both set up everything first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCALES := kk ru en
+MO := $(foreach l,$(LOCALES),locales/$(l)/LC_MESSAGES/messages.mo)
+
+.PHONY: run test check lint format typecheck contracts catalogs catalogs-check extract bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d locales -D messages -l $* 2>&1 | grep -v '^compiling' || true
+	@test -f $@
+
+catalogs: $(MO)
+
+run: $(STAMP) catalogs
+	$(BIN)/komek run
+
+test: $(STAMP) catalogs
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+extract: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F babel.cfg -k N_ -k _ -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_p:1c,2 -k N_n:1,2 -o locales/messages.pot .
+	$(BIN)/pybabel update --no-location --omit-header --ignore-obsolete -d locales -D messages -i locales/messages.pot
+
+catalogs-check: $(STAMP)
+	$(BIN)/python -m bot.catalog_check
+
+check: lint typecheck contracts catalogs-check catalogs
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+bench: $(STAMP) catalogs
+	$(BIN)/python benchmarks/assess.py
+
+clean:
+	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""Everything with side effects: reading files, the command line, channels, storage, the server."""

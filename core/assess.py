@@ -1,0 +1,263 @@
+"""One assessment: a household and the parameters in force on its date, to a result that explains
+itself. This is the function every channel, dialog and staff tool calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from core import amounts
+from core.dates import age_in_months, quarter_end
+from core.family import Obligation, assess_family, has_reached_pension_age
+from core.household import Household, Member, parse_household
+from core.income import loan_income, meets_income_test, monthly_family_income, per_capita_income
+from core.money import ZERO, to_cents
+from core.need import active_bars, property_grounds
+from core.parameters import InForce, ParameterStore
+from core.poverty_line import poverty_line
+from core.reasons import Reason, reason, sourced
+
+ELIGIBLE = "eligible"
+INELIGIBLE = "ineligible"
+NEEDS_REVIEW = "needs_review"
+
+# Ages at which a rule changes for a member (child payment 1 and 7, carer 3, adult 18, student 23,
+# carer exemption 81): a birthday between the application date and the quarter's end is flagged.
+_THRESHOLD_YEARS = (1, 3, 7, 18, 23, 81)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The result of DESIGN.md §2, with exact amounts; `to_dict` gives the contract's JSON form."""
+
+    status: str
+    category: str | None
+    family_size: int
+    per_capita_income: Decimal
+    poverty_line: Decimal
+    poverty_line_estimated: bool
+    monthly_amount: Decimal
+    child_payment_monthly: Decimal
+    months: int
+    large_family_allowance_monthly: Decimal
+    members: tuple[Obligation, ...]
+    reasons: tuple[Reason, ...]
+    flags: tuple[str, ...]
+    # Facts beyond the contract, for explanations: the income change that would flip the income
+    # test (positive: income to lose to qualify; negative: headroom), and the counts used.
+    date: date
+    region: str
+    income_gap: Decimal
+    child_payment_children: int
+    large_family_children: int
+
+    @property
+    def quarter_total(self) -> Decimal:
+        """(monthly amount + child payment) × months, from the amounts as shown."""
+        return (to_cents(self.monthly_amount) + to_cents(self.child_payment_monthly)) * self.months
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "category": self.category,
+            "family_size": self.family_size,
+            "per_capita_income": to_cents(self.per_capita_income),
+            "poverty_line": _whole_or_cents(self.poverty_line),
+            "poverty_line_estimated": self.poverty_line_estimated,
+            "monthly_amount": to_cents(self.monthly_amount),
+            "child_payment_monthly": to_cents(self.child_payment_monthly),
+            "months": self.months,
+            "quarter_total": self.quarter_total,
+            "large_family_allowance_monthly": _whole_or_cents(self.large_family_allowance_monthly),
+            "members": [
+                {
+                    "index": m.index,
+                    "counted": m.counted,
+                    "able_bodied": m.able_bodied,
+                    "employment_measures": m.employment_measures,
+                    "exempt_reason": m.exempt_reason,
+                }
+                for m in self.members
+            ],
+            "reasons": [{"code": r.code, "article": r.article, "url": r.url} for r in self.reasons],
+            "flags": list(self.flags),
+        }
+
+
+def _whole_or_cents(amount: Decimal) -> Decimal | int:
+    return int(amount) if amount == amount.to_integral_value() else to_cents(amount)
+
+
+def _age_flags(household: Household, rules: InForce) -> list[str]:
+    """tsa-rules §7.7: ages are taken on the application date; flag a birthday within the quarter
+    that crosses an age a rule turns on (known only when a birth date is given)."""
+    end = quarter_end(household.date)
+    for m in household.members:
+        if m.birth_date is None or m.age_months is None:
+            continue
+        later = age_in_months(m.birth_date, end)
+        if any(m.age_months < years * 12 <= later for years in _THRESHOLD_YEARS):
+            return ["age_changes_within_quarter"]
+        if m.age >= 18:
+            later_member = _with_age(m, later)
+            if has_reached_pension_age(later_member, rules.pension_age, end) and not (
+                has_reached_pension_age(m, rules.pension_age, household.date)
+            ):
+                return ["age_changes_within_quarter"]
+    return []
+
+
+def _with_age(member: Member, months: int) -> Member:
+    return replace(member, age=months // 12, age_months=months)
+
+
+def assess(household: Household, store: ParameterStore) -> Assessment:
+    """Assess one household on its date: composition, poverty line, income test, property, bars,
+    category and obligations, amounts, child payment and large-family allowance."""
+    on = household.date
+    rules = store.in_force(on)
+    family = assess_family(household, rules)
+    counted = family.counted
+    size = len(counted)
+    line = poverty_line(household, store, rules)
+
+    reasons: list[Reason] = [line.reason, *family.reasons]
+    flags: list[str] = [*line.flags, *family.flags]
+    if rules.past_review:
+        flags.append("parameter_past_review_date")
+    flags.extend(_age_flags(household, rules))
+
+    lfa_children = amounts.large_family_children(household, rules)
+    lfa = amounts.large_family_allowance(lfa_children, rules)
+    if lfa > 0:
+        reasons.append(reason("large_family_allowance", on, children=lfa_children))
+        flags.append("large_family_allowance_rounding")
+
+    if size == 0:
+        reasons.append(reason("no_counted_members", on))
+        return Assessment(
+            status=INELIGIBLE,
+            category=None,
+            family_size=0,
+            per_capita_income=ZERO,
+            poverty_line=line.value,
+            poverty_line_estimated=line.estimated,
+            monthly_amount=ZERO,
+            child_payment_monthly=ZERO,
+            months=0,
+            large_family_allowance_monthly=lfa,
+            members=family.obligations,
+            reasons=tuple(reasons),
+            flags=tuple(dict.fromkeys(flags)),
+            date=on,
+            region=household.region,
+            income_gap=ZERO,
+            child_payment_children=0,
+            large_family_children=lfa_children,
+        )
+
+    income = monthly_family_income(counted)
+    loans = loan_income(household, rules)
+    total = income + loans
+    if loans > 0:
+        ref = store.parameters["non_mortgage_loans"].entry_at(on).references[0]
+        reasons.append(sourced("non_mortgage_loan_counted", ref.title, ref.url, monthly=loans))
+        if rules.loans.provisional:
+            flags.append("provisional_loan_rule")
+    pci = per_capita_income(total, size)
+    passes = meets_income_test(total, size, line.value)
+    gap = total - line.value * size
+    if passes:
+        code = "income_at_poverty_line" if gap == 0 else "income_within_poverty_line"
+        reasons.append(reason(code, on, per_capita_income=pci, poverty_line=line.value))
+    else:
+        reasons.append(
+            reason("income_above_poverty_line", on, per_capita_income=pci, poverty_line=line.value)
+        )
+    grounds_property, property_exceptions = property_grounds(
+        household, counted, lfa_children, rules
+    )
+    reasons.extend(property_exceptions)
+    refusals = [*grounds_property, *active_bars(household, rules)]
+    if grounds_property and not rules.property.social_code:
+        flags.append("provisional_rule")
+    reasons.extend(refusals)
+
+    if refusals:
+        status = INELIGIBLE
+    elif passes:
+        status = ELIGIBLE
+    elif loans > 0 and meets_income_test(income, size, line.value):
+        status = NEEDS_REVIEW  # only the provisional loan rule refuses: a person must look
+    else:
+        status = INELIGIBLE
+
+    category = family.category if status != INELIGIBLE else None
+    months = amounts.assignment_months(household, family.category, rules)
+    if not rules.assignment.quarterly:
+        reasons.append(
+            sourced(
+                "assignment_period_fixed",
+                *_first_ref(store, "assignment_period", on),
+                months=months,
+            )
+        )
+        flags.append("provisional_rule")
+    else:
+        reasons.append(reason("months_to_quarter_end", on, months=months))
+
+    monthly = ZERO
+    child = ZERO
+    children = amounts.child_payment_children(counted, rules)
+    if status == ELIGIBLE:
+        monthly = amounts.monthly_amount(counted, total, line.value, rules)
+        reasons.append(reason("amount_per_member", on, family_size=size))
+        if rules.amount.method != "per_member":
+            reasons.append(sourced("fixed_child_amount", *_first_ref(store, "amount_rule", on)))
+        if children:
+            if monthly > 0:
+                child = amounts.child_payment(children, rules)
+                reasons.append(reason("child_payment", on, children=children, mrp=rules.mrp))
+            else:
+                flags.append("zero_amount_child_payment_unknown")
+        if rules.social_package.in_force and any(
+            rules.social_package.min_age <= m.age <= rules.social_package.max_age for m in counted
+        ):
+            reasons.append(
+                sourced(
+                    "guaranteed_social_package", *_first_ref(store, "guaranteed_social_package", on)
+                )
+            )
+    return Assessment(
+        status=status,
+        category=category,
+        family_size=size,
+        per_capita_income=pci,
+        poverty_line=line.value,
+        poverty_line_estimated=line.estimated,
+        monthly_amount=monthly,
+        child_payment_monthly=child,
+        months=months,
+        large_family_allowance_monthly=lfa,
+        members=family.obligations,
+        reasons=tuple(reasons),
+        flags=tuple(dict.fromkeys(flags)),
+        date=on,
+        region=household.region,
+        income_gap=gap,
+        child_payment_children=children,
+        large_family_children=lfa_children,
+    )
+
+
+def _first_ref(store: ParameterStore, name: str, on: date) -> tuple[str, str]:
+    ref = store.parameters[name].entry_at(on).references[0]
+    return ref.title, ref.url
+
+
+def assess_data(data: Mapping[str, Any] | Any, store: ParameterStore) -> Assessment:
+    """Validate a household of the JSON contract and assess it (raises InputError on bad input)."""
+    return assess(parse_household(data), store)

@@ -1,0 +1,333 @@
+"""The household as the assessment contract describes it, and its validation.
+
+`parse_household` turns the JSON object of `komek assess` (DESIGN.md §2) into typed values or
+raises `InputError` naming the field and what is allowed. It never fills a fact in by guessing:
+optional fields have the neutral default the contract gives them, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import datetime as dt
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.dates import age_in_months
+from core.errors import InputError
+from core.regions import REGIONS
+
+SEXES = ("female", "male")
+ABSENCES = ("conscript", "prison", "state_care", "works_away", "studies_away")
+MAX_MEMBERS = 40
+MAX_AGE = 130
+
+MEMBER_FIELDS = frozenset(
+    {
+        "age",
+        "birth_date",
+        "sex",
+        "disability_group",
+        "child_disability",
+        "long_illness",
+        "needs_outside_care",
+        "student_full_time",
+        "permanent_job",
+        "suspended_entrepreneur",
+        "cares_for",
+        "absence",
+        "income",
+    }
+)
+PROPERTY_FIELDS = frozenset(
+    {
+        "dwellings",
+        "dwellings_area_m2",
+        "passenger_cars",
+        "commercial_premises",
+        "izhs_land_plot",
+        "commercial_vehicles",
+    }
+)
+HOUSEHOLD_FIELDS = frozenset(
+    {
+        "date",
+        "region",
+        "members",
+        "property",
+        "non_mortgage_loans",
+        "refused_employment_measures_on",
+        "contract_terminated_on",
+        "false_information_on",
+        "poverty_line",
+    }
+)
+_BOOL_FIELDS = (
+    "child_disability",
+    "long_illness",
+    "needs_outside_care",
+    "student_full_time",
+    "permanent_job",
+    "suspended_entrepreneur",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    index: int
+    age: int
+    age_months: int | None  # exact, when a birth date was given
+    sex: str | None
+    disability_group: int
+    child_disability: bool
+    long_illness: bool
+    needs_outside_care: bool
+    student_full_time: bool
+    permanent_job: bool
+    suspended_entrepreneur: bool
+    cares_for: tuple[int, ...]
+    absence: str | None
+    income: Decimal
+    birth_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    dwellings: int = 0
+    dwellings_area_m2: Decimal = Decimal(0)
+    passenger_cars: int = 0
+    commercial_premises: bool = False
+    izhs_land_plot: bool = False
+    commercial_vehicles: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    date: dt.date
+    region: str
+    members: tuple[Member, ...]
+    property: Property
+    non_mortgage_loans: Decimal
+    refused_employment_measures_on: dt.date | None
+    contract_terminated_on: dt.date | None
+    false_information_on: dt.date | None
+    poverty_line: Decimal | None
+
+
+_NO_PROPERTY = Property()
+_ZERO = Decimal(0)
+
+
+def _unknown(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            name = f"{where}.{key}" if where else str(key)
+            raise InputError(name, f"unknown field; allowed: {', '.join(sorted(allowed))}")
+
+
+def _date(raw: Any, field: str) -> date:
+    if not isinstance(raw, str):
+        raise InputError(field, f"must be a date written YYYY-MM-DD, got {raw!r}")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(field, f"must be a date written YYYY-MM-DD, got {raw!r}") from None
+
+
+def _optional_date(raw: Any, field: str, not_after: date) -> date | None:
+    if raw is None:
+        return None
+    day = _date(raw, field)
+    if day > not_after:
+        raise InputError(field, f"must not be after the application date {not_after}, got {day}")
+    return day
+
+
+def _bool(raw: Any, field: str) -> bool:
+    if raw is True or raw is False:
+        return raw
+    raise InputError(field, f"must be true or false, got {raw!r}")
+
+
+def _whole(raw: Any, field: str, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise InputError(field, f"must be a whole number from {low} to {high}, got {raw!r}")
+    return raw
+
+
+def _amount(raw: Any, field: str, *, positive: bool = False) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+        raise InputError(field, f"must be a number of tenge, got {raw!r}")
+    try:
+        value = (
+            raw if isinstance(raw, Decimal) else Decimal(raw if isinstance(raw, int) else repr(raw))
+        )
+    except InvalidOperation:  # pragma: no cover - repr of a float is always a number
+        raise InputError(field, f"must be a number of tenge, got {raw!r}") from None
+    if not value.is_finite() or value < 0 or (positive and value == 0):
+        low = "more than 0" if positive else "0 or more"
+        raise InputError(field, f"must be a number of tenge, {low}, got {raw!r}")
+    if value > Decimal("1e12"):
+        raise InputError(field, f"must be at most 1 000 000 000 000 tenge, got {raw!r}")
+    return value
+
+
+def _member(raw: Any, index: int, count: int, on: date) -> Member:
+    where = f"members[{index}]"
+    if not isinstance(raw, dict):
+        raise InputError(where, "must be an object describing one person")
+    _unknown(raw, MEMBER_FIELDS, where)
+
+    age_raw, birth_raw = raw.get("age"), raw.get("birth_date")
+    birth: date | None = None
+    age_months: int | None = None
+    if birth_raw is not None:
+        birth = _date(birth_raw, f"{where}.birth_date")
+        if birth > on:
+            raise InputError(f"{where}.birth_date", f"must not be after the date {on}, got {birth}")
+        age_months = age_in_months(birth, on)
+        if age_months // 12 > MAX_AGE:
+            raise InputError(f"{where}.birth_date", f"gives an age over {MAX_AGE}, got {birth}")
+    if age_raw is None:
+        if age_months is None:
+            raise InputError(f"{where}.age", "required (whole years on the date), or birth_date")
+        age = age_months // 12
+    else:
+        age = _whole(age_raw, f"{where}.age", 0, MAX_AGE)
+        if age_months is not None and age != age_months // 12:
+            raise InputError(
+                f"{where}.age",
+                f"is {age} but birth_date {birth} gives {age_months // 12} on {on}; "
+                "give one of them",
+            )
+
+    sex = raw.get("sex")
+    if sex is not None and sex not in SEXES:
+        raise InputError(f"{where}.sex", f"must be female or male, got {sex!r}")
+
+    group = raw.get("disability_group", 0)
+    group = 0 if group is None else _whole(group, f"{where}.disability_group", 0, 3)
+
+    flags = {}
+    for name in _BOOL_FIELDS:
+        value = raw.get(name, False)
+        flags[name] = False if value is None else _bool(value, f"{where}.{name}")
+    if flags["child_disability"] and age >= 18:
+        raise InputError(
+            f"{where}.child_disability",
+            f"is for members under 18; for age {age} use disability_group 1, 2 or 3",
+        )
+
+    cares_raw = raw.get("cares_for", [])
+    if cares_raw is None:
+        cares_raw = []
+    if not isinstance(cares_raw, list):
+        raise InputError(f"{where}.cares_for", "must be a list of member indexes, e.g. [1, 2]")
+    cares: list[int] = []
+    for position, raw_target in enumerate(cares_raw):
+        field = f"{where}.cares_for[{position}]"
+        target = _whole(raw_target, field, 0, count - 1)
+        if target == index:
+            raise InputError(field, "a member cannot care for themselves")
+        if target in cares:
+            raise InputError(field, f"member {target} is listed twice")
+        cares.append(target)
+
+    absence = raw.get("absence")
+    if absence is not None and absence not in ABSENCES:
+        raise InputError(
+            f"{where}.absence", f"must be null or one of {', '.join(ABSENCES)}, got {absence!r}"
+        )
+
+    income_raw = raw.get("income", 0)
+    income = _ZERO if income_raw is None else _amount(income_raw, f"{where}.income")
+
+    return Member(
+        index=index,
+        age=age,
+        age_months=age_months,
+        sex=sex,
+        disability_group=group,
+        child_disability=flags["child_disability"],
+        long_illness=flags["long_illness"],
+        needs_outside_care=flags["needs_outside_care"],
+        student_full_time=flags["student_full_time"],
+        permanent_job=flags["permanent_job"],
+        suspended_entrepreneur=flags["suspended_entrepreneur"],
+        cares_for=tuple(cares),
+        absence=absence,
+        income=income,
+        birth_date=birth,
+    )
+
+
+def _property(raw: Any) -> Property:
+    if raw is None:
+        return _NO_PROPERTY
+    if not isinstance(raw, dict):
+        raise InputError("property", "must be an object (dwellings, passenger_cars, ...)")
+    _unknown(raw, PROPERTY_FIELDS, "property")
+
+    def count(name: str) -> int:
+        value = raw.get(name, 0)
+        return 0 if value is None else _whole(value, f"property.{name}", 0, 1000)
+
+    def flag(name: str) -> bool:
+        value = raw.get(name, False)
+        return False if value is None else _bool(value, f"property.{name}")
+
+    area_raw = raw.get("dwellings_area_m2", 0)
+    area = _ZERO if area_raw is None else _amount(area_raw, "property.dwellings_area_m2")
+    return Property(
+        dwellings=count("dwellings"),
+        dwellings_area_m2=area,
+        passenger_cars=count("passenger_cars"),
+        commercial_premises=flag("commercial_premises"),
+        izhs_land_plot=flag("izhs_land_plot"),
+        commercial_vehicles=flag("commercial_vehicles"),
+    )
+
+
+def parse_household(data: Any) -> Household:
+    """Validate one household of the `komek assess` contract; InputError on the first fault."""
+    if not isinstance(data, dict):
+        raise InputError("household", "must be a JSON object with date, region and members")
+    _unknown(data, HOUSEHOLD_FIELDS, "")
+    if "date" not in data:
+        raise InputError("date", "required: the application date, YYYY-MM-DD")
+    on = _date(data["date"], "date")
+    if not 2000 <= on.year <= 2100:
+        raise InputError("date", f"must be a year from 2000 to 2100, got {on}")
+    region = data.get("region")
+    if region not in REGIONS:
+        raise InputError("region", f"must be one of {', '.join(REGIONS)}, got {region!r}")
+    raw_members = data.get("members")
+    if not isinstance(raw_members, list) or not raw_members:
+        raise InputError("members", "required: a non-empty list of the people in the household")
+    if len(raw_members) > MAX_MEMBERS:
+        raise InputError("members", f"at most {MAX_MEMBERS} people, got {len(raw_members)}")
+    count = len(raw_members)
+    members = tuple(_member(raw, i, count, on) for i, raw in enumerate(raw_members))
+
+    loans_raw = data.get("non_mortgage_loans", 0)
+    loans = _ZERO if loans_raw is None else _amount(loans_raw, "non_mortgage_loans")
+    line_raw = data.get("poverty_line")
+    line = None if line_raw is None else _amount(line_raw, "poverty_line", positive=True)
+    return Household(
+        date=on,
+        region=region,
+        members=members,
+        property=_property(data.get("property")),
+        non_mortgage_loans=loans,
+        refused_employment_measures_on=_optional_date(
+            data.get("refused_employment_measures_on"), "refused_employment_measures_on", on
+        ),
+        contract_terminated_on=_optional_date(
+            data.get("contract_terminated_on"), "contract_terminated_on", on
+        ),
+        false_information_on=_optional_date(
+            data.get("false_information_on"), "false_information_on", on
+        ),
+        poverty_line=line,
+    )

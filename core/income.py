@@ -1,0 +1,36 @@
+"""Per-capita income and the income test (Social Code art. 120 p.1, 127 p.2, 128 p.1 sp.1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.household import Household, Member
+from core.parameters import InForce
+
+
+def monthly_family_income(counted: tuple[Member, ...]) -> Decimal:
+    """Art. 127 p.2: the family's countable income over the quarter before the application quarter,
+    per month. Members give their monthly average already, so this is their sum."""
+    return sum((m.income for m in counted), Decimal(0))
+
+
+def loan_income(household: Household, rules: InForce) -> Decimal:
+    """Provisional (tsa-rules §7.3): since September 2025 MinLabor counts the principal of loans
+    other than mortgages received in the income quarter as conditional income, spread over the
+    quarter's three months (the minister's illustration). Zero before the methodology."""
+    if not rules.loans.counted or household.non_mortgage_loans == 0:
+        return Decimal(0)
+    return household.non_mortgage_loans / rules.loans.months_divisor
+
+
+def per_capita_income(total: Decimal, family_size: int) -> Decimal:
+    """Art. 127 p.2: total income of the previous quarter divided by the members and by three
+    months; `total` is already monthly."""
+    return total / family_size
+
+
+def meets_income_test(total: Decimal, family_size: int, line: Decimal) -> bool:
+    """Art. 120 p.1 and 128 p.1 sp.1: per-capita income not exceeding the poverty line. Income
+    exactly at the line is not refused (tsa-rules §7.1). Compared as total ≤ line × members so no
+    division rounds the boundary."""
+    return total <= line * family_size
