@@ -42,7 +42,7 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 extract: $(STAMP)
-	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F babel.cfg -k N_ -k _ -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_p:1c,2 -k N_n:1,2 -o locales/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F babel.cfg -k N_ -k msg -k nmsg:1,2 -k pmsg:1c,2 -o locales/messages.pot .
 	$(BIN)/pybabel update --no-location --omit-header --ignore-obsolete -d locales -D messages -i locales/messages.pot
 
 catalogs-check: $(STAMP)

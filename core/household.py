@@ -7,9 +7,9 @@ optional fields have the neutral default the contract gives them, nothing else.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-import datetime as dt
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any

@@ -411,6 +411,8 @@ def _parse_yaml(file: str, text: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         raise ParameterError(file, f"not valid YAML: {exc}") from exc
+    except ValueError as exc:  # PyYAML builds dates itself: 2019-13-01 fails here
+        raise ParameterError(file, f"not a valid date or value: {exc}") from exc
     if not isinstance(data, dict):
         raise ParameterError(file, "must be a mapping with description and values")
     return data

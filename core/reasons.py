@@ -51,7 +51,6 @@ _ARTICLES: dict[str, str] = {
     "member_not_counted_student_over_age": "art. 120 p.5",
     "member_counted_works_away": "art. 120 p.5",
     "member_counted_studies_away": "art. 120 p.5",
-    "per_capita_income": "art. 127 p.2",
     "unconditional_alone": "art. 121 sp.1",
     "unconditional_no_able_bodied": "art. 121 sp.2",
     "unconditional_sole_carer": "art. 121 sp.2",

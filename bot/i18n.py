@@ -1,0 +1,127 @@
+"""Renders `dialogs.text.Text` in kk, ru or en: gettext catalogs, per-string fallback
+kk -> ru -> en, and Babel formatting of money, numbers and dates for the locale.
+
+The catalogs are compiled (`make catalogs`); a missing compiled catalog is a startup error, not a
+silent English reply. A msgid missing from a catalog falls back to the next language and is
+counted per locale (`Translator.missing`), so a gap shows on /metrics and never as a raw key.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from dialogs.text import Money, Param, Text
+
+LANGUAGES = ("kk", "ru", "en")
+FALLBACK = {"kk": "ru", "ru": "en", "en": None}
+DOMAIN = "messages"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+BABEL_LOCALE = {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_US"}
+TENGE = "\u00a0₸"
+
+
+class CatalogError(RuntimeError):
+    """A catalog that is not compiled or cannot be read."""
+
+
+class _Missing(gettext.NullTranslations):
+    """Sits between two languages' catalogs: counts a miss, then asks the next language."""
+
+    def __init__(self, language: str, counter: Counter[str], after: gettext.NullTranslations):
+        super().__init__()
+        self.language = language
+        self.counter = counter
+        self.add_fallback(after)
+
+    def gettext(self, message: str) -> str:
+        self.counter[self.language] += 1
+        return super().gettext(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self.counter[self.language] += 1
+        return super().ngettext(msgid1, msgid2, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        self.counter[self.language] += 1
+        return super().pgettext(context, message)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        self.counter[self.language] += 1
+        return super().npgettext(context, msgid1, msgid2, n)
+
+
+class Translator:
+    """All three catalogs, chained for fallback; one per process."""
+
+    def __init__(self, directory: Path = LOCALES_DIR) -> None:
+        self.missing: Counter[str] = Counter()
+        chain: gettext.NullTranslations = gettext.NullTranslations()
+        self._catalogs: dict[str, gettext.NullTranslations] = {}
+        for language in reversed(LANGUAGES):
+            path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            try:
+                with path.open("rb") as handle:
+                    catalog = gettext.GNUTranslations(handle)
+            except FileNotFoundError:
+                raise CatalogError(
+                    f"{path} is missing: compile the catalogs (make catalogs)"
+                ) from None
+            except OSError as exc:
+                raise CatalogError(f"{path} cannot be read: {exc}") from None
+            catalog.add_fallback(_Missing(language, self.missing, chain))
+            self._catalogs[language] = catalog
+            chain = catalog
+
+    def render(self, text: Text, language: str) -> str:
+        catalog = self._catalogs[language]
+        if text.plural is not None:
+            n = text.n if text.n is not None else 0
+            if text.context is not None:
+                pattern = catalog.npgettext(text.context, text.msgid, text.plural, n)
+            else:
+                pattern = catalog.ngettext(text.msgid, text.plural, n)
+        elif text.context is not None:
+            pattern = catalog.pgettext(text.context, text.msgid)
+        else:
+            pattern = catalog.gettext(text.msgid)
+        if not text.params:
+            return pattern
+        values = {key: self.format(value, language) for key, value in text.params.items()}
+        try:
+            return pattern.format_map(values)
+        except (KeyError, IndexError, ValueError):
+            # A translation with a broken placeholder must not cost the person the message:
+            # fall back to the English pattern, which the catalog check keeps consistent.
+            self.missing[language] += 1
+            english = text.plural if text.plural is not None and text.n != 1 else text.msgid
+            return english.format_map(values)
+
+    def format(self, value: Param, language: str) -> str:
+        locale = BABEL_LOCALE[language]
+        if isinstance(value, Text):
+            return self.render(value, language)
+        if isinstance(value, Money):
+            return format_money(value.amount, language)
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int):
+            return format_decimal(value, locale=locale)
+        if isinstance(value, Decimal):
+            return format_decimal(value, locale=locale)
+        if isinstance(value, date):
+            return format_date(value, format="d MMMM y", locale=locale)
+        return value
+
+
+def format_money(amount: Decimal, language: str) -> str:
+    """`37 060 ₸` or `6 487,50 ₸` (kk, ru); `37,060 ₸` or `6,487.50 ₸` (en)."""
+    pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+    number = format_decimal(amount, format=pattern, locale=BABEL_LOCALE[language])
+    return number + TENGE

@@ -1,0 +1,377 @@
+"""The explanation of an assessment a person can read: the answer, the amounts, who must do what,
+and why, each reason with the article it rests on. Returns messages, never text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from core.assess import ELIGIBLE, INELIGIBLE, NEEDS_REVIEW, Assessment
+from core.family import CONDITIONAL, EXEMPT, REQUIRED, UNCONDITIONAL
+from core.reasons import Reason
+from dialogs.text import Money, Text, msg, nmsg
+
+_ARTICLE = re.compile(r"Social Code art\. ([\d-]+)(?: p\.(\d+))?(?: sp\.(\d+))?")
+
+
+def citation(reason: Reason) -> Text:
+    """The article in the reader's language, or the source's address when it is not an article."""
+    found = _ARTICLE.search(reason.article)
+    if found is None:
+        return msg("source: {url}", url=reason.url)
+    article, point, sub = found.groups()
+    if point and sub:
+        return msg(
+            "Social Code, art. {article}, p. {point}, subp. {sub}",
+            article=article,
+            point=point,
+            sub=sub,
+        )
+    if point:
+        return msg("Social Code, art. {article}, p. {point}", article=article, point=point)
+    if sub:
+        return msg("Social Code, art. {article}, subp. {sub}", article=article, sub=sub)
+    if article.isdigit():
+        return msg("Social Code, art. {article}", article=article)
+    return msg("Social Code, arts. {article}", article=article)
+
+
+def person(index: int) -> Text:
+    return msg("Member {number}", number=index + 1)
+
+
+def _member(reason: Reason) -> Text:
+    index = reason.facts.get("member")
+    return person(index if isinstance(index, int) else 0)
+
+
+def _care(code: str) -> Text:
+    texts = {
+        "cares_for_child_under_3": msg("cares for a child under three"),
+        "cares_for_child_under_7": msg("cares for a child under seven"),
+        "cares_for_child_with_disability": msg("cares for a child with a disability"),
+        "cares_for_person_with_disability": msg(
+            "cares for a person with a group I or II disability"
+        ),
+        "cares_for_elderly_over_80": msg("cares for an elderly person over 80 who needs care"),
+        "cares_for_elderly_needing_care": msg("cares for an elderly person who needs care"),
+        "student_full_time": msg("studies full-time"),
+        "permanent_job": msg("has a permanent job"),
+    }
+    return texts.get(code, msg("is exempt"))
+
+
+def _money_fact(reason: Reason, key: str) -> Money:
+    value = reason.facts.get(key)
+    return Money(value if isinstance(value, Decimal) else Decimal(0))
+
+
+def _date_fact(reason: Reason, key: str) -> date:
+    value = reason.facts.get(key)
+    return value if isinstance(value, date) else date.min
+
+
+def _int_fact(reason: Reason, key: str) -> int:
+    value = reason.facts.get(key)
+    return value if isinstance(value, int) else 0
+
+
+_REASONS: dict[str, Callable[[Reason], Text]] = {
+    "income_within_poverty_line": lambda r: msg(
+        "Income per person, {income} a month, does not exceed the poverty line of {line}.",
+        income=_money_fact(r, "per_capita_income"),
+        line=_money_fact(r, "poverty_line"),
+    ),
+    "income_at_poverty_line": lambda r: msg(
+        "Income per person is exactly at the poverty line, so the difference to pay is zero."
+    ),
+    "income_above_poverty_line": lambda r: msg(
+        "Income per person, {income} a month, is above the poverty line of {line}.",
+        income=_money_fact(r, "per_capita_income"),
+        line=_money_fact(r, "poverty_line"),
+    ),
+    "poverty_line_published": lambda r: msg(
+        "The poverty line is the one the akimat published for the quarter."
+    ),
+    "poverty_line_given": lambda r: msg("The poverty line used is the one given."),
+    "poverty_line_estimated": lambda r: msg(
+        "The akimat's poverty line for this quarter is not yet known to us; it was estimated."
+    ),
+    "no_counted_members": lambda r: msg("Nobody in the household counts as a family member."),
+    "member_not_counted_conscript": lambda r: msg(
+        "{person} is on military service and is not counted in the family.", person=_member(r)
+    ),
+    "member_not_counted_prison": lambda r: msg(
+        "{person} is in a place of detention and is not counted in the family.",
+        person=_member(r),
+    ),
+    "member_not_counted_state_care": lambda r: msg(
+        "{person} is fully supported by the state and is not counted in the family.",
+        person=_member(r),
+    ),
+    "member_not_counted_student_over_age": lambda r: msg(
+        "{person} studies away from home and is 23 or older, so is not counted in the family.",
+        person=_member(r),
+    ),
+    "member_counted_works_away": lambda r: msg(
+        "{person} works in another place but is counted in the family.", person=_member(r)
+    ),
+    "member_counted_studies_away": lambda r: msg(
+        "{person} studies in another place but is counted in the family.", person=_member(r)
+    ),
+    "unconditional_alone": lambda r: msg(
+        "A person living alone who has reached pension age, has a group I or II disability "
+        "or a long illness receives unconditional cash assistance."
+    ),
+    "unconditional_no_able_bodied": lambda r: msg(
+        "There is no able-bodied member in the family, so the assistance is unconditional."
+    ),
+    "unconditional_sole_carer": lambda r: msg(
+        "The only able-bodied member {care}, so the assistance is unconditional.",
+        care=_care(str(r.facts.get("care", ""))),
+    ),
+    "conditional_able_bodied": lambda r: msg(
+        "The family has able-bodied members, so the assistance is conditional."
+    ),
+    "social_contract_required": lambda r: msg(
+        "Conditional cash assistance is paid under a social contract signed at the career centre."
+    ),
+    "one_carer_exempt": lambda r: msg(
+        "Only one able-bodied carer in a family is exempt from employment measures."
+    ),
+    "suspended_entrepreneur": lambda r: msg(
+        "{person} has suspended a business and must take part in employment measures.",
+        person=_member(r),
+    ),
+    "property_dwellings": lambda r: msg(
+        "The family owns more than one dwelling with more than 18 m² per member."
+    ),
+    "property_dwellings_within_area": lambda r: msg(
+        "The family owns more than one dwelling, but within 18 m² per member: this is allowed."
+    ),
+    "property_commercial_premises": lambda r: msg(
+        "The family owns separate premises used to earn income."
+    ),
+    "property_izhs_land_plot": lambda r: msg(
+        "The family owns a plot for individual housing besides a dwelling."
+    ),
+    "property_passenger_cars": lambda r: msg("The family owns more than one passenger car."),
+    "property_passenger_cars_allowed": lambda r: msg(
+        "A large family or a family with a disabled member may own more than one car."
+    ),
+    "property_commercial_vehicles": lambda r: msg(
+        "The family owns farm machinery, a bus, a truck or other transport for work."
+    ),
+    "no_need_concluded": lambda r: msg(
+        "With such property the district commission is likely to conclude there is no need."
+    ),
+    "refused_employment_measures": lambda r: msg(
+        "A family member refused employment measures on {since}; assistance is refused "
+        "until {until}.",
+        since=_date_fact(r, "since"),
+        until=_date_fact(r, "until"),
+    ),
+    "contract_terminated": lambda r: msg(
+        "A social contract was terminated on {since}; assistance is refused until {until}.",
+        since=_date_fact(r, "since"),
+        until=_date_fact(r, "until"),
+    ),
+    "false_information": lambda r: msg(
+        "False information was given on {since}; assistance is refused until {until}.",
+        since=_date_fact(r, "since"),
+        until=_date_fact(r, "until"),
+    ),
+    "non_mortgage_loan_counted": lambda r: msg(
+        "A loan other than a mortgage counts as income of {amount} a month (a third of it).",
+        amount=_money_fact(r, "monthly"),
+    ),
+    "amount_per_member": lambda r: msg(
+        "The amount is the difference between the poverty line and the income per person, "
+        "for each family member."
+    ),
+    "fixed_child_amount": lambda r: msg(
+        "In 2019 each child received a fixed amount instead of the difference."
+    ),
+    "months_to_quarter_end": lambda r: msg(
+        "Assistance is assigned from the month of application to the end of the quarter."
+    ),
+    "assignment_period_fixed": lambda r: nmsg(
+        "In that year assistance was assigned for {n} month.",
+        "In that year assistance was assigned for {n} months.",
+        _int_fact(r, "months"),
+    ),
+    "child_payment": lambda r: msg(
+        "Each child from one to six years old receives an additional 1.5 MRP a month."
+    ),
+    "guaranteed_social_package": lambda r: msg(
+        "Children received the guaranteed social package in kind."
+    ),
+    "large_family_allowance": lambda r: msg(
+        "A family raising four or more children receives the large-family allowance "
+        "whatever its income."
+    ),
+}
+
+_FLAGS: dict[str, Text] = {
+    "estimated_poverty_line": msg(
+        "The poverty line is an estimate: the real line for your region may be higher, "
+        "and the amount with it."
+    ),
+    "provisional_loan_rule": msg(
+        "The rule on loans is new and not yet in the Code; a specialist will check it."
+    ),
+    "zero_amount_child_payment_unknown": msg(
+        "It is not certain whether the child payment is made when the amount is zero; "
+        "ask at the career centre."
+    ),
+    "large_family_allowance_rounding": msg(
+        "The large-family allowance is rounded up to the tenge, as in the published tables."
+    ),
+    "elderly_care_under_exemption_age": msg(
+        "Care for an elderly person under 80 may not be accepted; the commission decides."
+    ),
+    "social_contract_all_exempt": msg(
+        "All able-bodied members are exempt from employment measures; the career centre "
+        "will say whether a social contract is still needed."
+    ),
+    "age_changes_within_quarter": msg(
+        "Someone's birthday this quarter changes a rule; "
+        "the ages on the application date were used."
+    ),
+    "parameter_past_review_date": msg(
+        "Some amounts of the law for this date may have changed and are being checked."
+    ),
+    "provisional_rule": msg("A rule for this date is uncertain; a specialist will check it."),
+    "unverified_parameter": msg("An amount used for this date is not yet verified."),
+}
+
+
+def headline(a: Assessment) -> Text:
+    if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
+        return msg("Your family is likely eligible for unconditional cash assistance (TSA).")
+    if a.status == ELIGIBLE and a.category == CONDITIONAL:
+        return msg(
+            "Your family is likely eligible for conditional cash assistance (TSA), "
+            "under a social contract."
+        )
+    if a.status == NEEDS_REVIEW:
+        return msg("A specialist must look at your case before an answer can be given.")
+    return msg("Your family is likely not eligible for TSA now.")
+
+
+def amounts(a: Assessment) -> list[Text]:
+    lines: list[Text] = []
+    if a.status == ELIGIBLE:
+        lines.append(
+            nmsg(
+                "TSA: {amount} a month for {n} month, {total} in all.",
+                "TSA: {amount} a month for {n} months, {total} in all.",
+                a.months,
+                amount=Money(a.monthly_amount),
+                total=Money(a.quarter_total),
+            )
+        )
+        if a.child_payment_monthly > 0:
+            lines.append(
+                nmsg(
+                    "Additional payment for {n} child aged 1 to 6: {amount} a month.",
+                    "Additional payment for {n} children aged 1 to 6: {amount} a month.",
+                    a.child_payment_children,
+                    amount=Money(a.child_payment_monthly),
+                )
+            )
+    if a.large_family_allowance_monthly > 0:
+        lines.append(
+            msg(
+                "Large-family allowance: {amount} a month, whatever the income.",
+                amount=Money(a.large_family_allowance_monthly),
+            )
+        )
+    if a.status == INELIGIBLE and a.income_gap > 0 and _only_income_refuses(a):
+        lines.append(
+            msg(
+                "With {amount} less family income a month the family would qualify.",
+                amount=Money(a.income_gap),
+            )
+        )
+    return lines
+
+
+def _only_income_refuses(a: Assessment) -> bool:
+    refusing = {
+        "no_need_concluded",
+        "refused_employment_measures",
+        "contract_terminated",
+        "false_information",
+        "no_counted_members",
+    }
+    return not any(r.code in refusing for r in a.reasons)
+
+
+def obligations(a: Assessment) -> list[Text]:
+    if a.status == INELIGIBLE:
+        return []
+    lines = []
+    for m in a.members:
+        if m.employment_measures == REQUIRED:
+            lines.append(
+                msg("{person} must take part in employment measures.", person=person(m.index))
+            )
+        elif m.employment_measures == EXEMPT and m.exempt_reason is not None:
+            lines.append(
+                msg(
+                    "{person} is exempt from employment measures: {reason}.",
+                    person=person(m.index),
+                    reason=_care(m.exempt_reason),
+                )
+            )
+    return lines
+
+
+def reason_lines(a: Assessment) -> list[Text]:
+    lines = []
+    for r in a.reasons:
+        make = _REASONS.get(r.code)
+        if make is not None:
+            lines.append(msg("{sentence} ({citation})", sentence=make(r), citation=citation(r)))
+    return lines
+
+
+def flag_lines(a: Assessment) -> list[Text]:
+    return [_FLAGS[f] for f in a.flags if f in _FLAGS]
+
+
+def next_step(a: Assessment) -> Text:
+    if a.status == INELIGIBLE:
+        return msg(
+            "If your situation changes, check again; the career centre can advise on other help."
+        )
+    return msg(
+        "Next step: apply on eGov (egov.kz) or at your career centre; in a village, "
+        "at the akim's office."
+    )
+
+
+def explain(a: Assessment) -> list[Text]:
+    """The whole explanation, in reading order."""
+    lines = [headline(a), *amounts(a), *obligations(a)]
+    reasons = reason_lines(a)
+    if reasons:
+        lines.append(msg("Why:"))
+        lines.extend(reasons)
+    flags = flag_lines(a)
+    if flags:
+        lines.append(msg("Please note:"))
+        lines.extend(flags)
+    lines.append(next_step(a))
+    return lines
+
+
+def known_reason_codes() -> frozenset[str]:
+    return frozenset(_REASONS)
+
+
+def known_flags() -> frozenset[str]:
+    return frozenset(_FLAGS)
