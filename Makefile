@@ -21,8 +21,11 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
 
 catalogs: $(MO)
 
+# Until the server arrives with the channels, `make run` sets everything up and explains the
+# example household: KOMEK_LANG=kk|ru|en, KOMEK_EXAMPLE=path/to/household.json.
 run: $(STAMP) catalogs
-	$(BIN)/komek run
+	$(BIN)/komek params check
+	$(BIN)/komek assess --explain --lang $(or $(KOMEK_LANG),ru) $(or $(KOMEK_EXAMPLE),examples/household.json)
 
 test: $(STAMP) catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,8 +51,8 @@ extract: $(STAMP)
 catalogs-check: $(STAMP)
 	$(BIN)/python -m bot.catalog_check
 
-check: lint typecheck contracts catalogs-check catalogs
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+check: lint typecheck contracts catalogs-check
+	$(MAKE) test PYTEST_ARGS="--cov --cov-report=term $(PYTEST_ARGS)"
 
 bench: $(STAMP) catalogs
 	$(BIN)/python benchmarks/assess.py
