@@ -11,6 +11,7 @@ from typing import Any
 
 from core import amounts
 from core.dates import age_in_months, quarter_end
+from core.errors import InputError
 from core.family import Obligation, assess_family, has_reached_pension_age
 from core.household import Household, Member, parse_household
 from core.income import loan_income, meets_income_test, monthly_family_income, per_capita_income
@@ -118,6 +119,11 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
     """Assess one household on its date: composition, poverty line, income test, property, bars,
     category and obligations, amounts, child payment and large-family allowance."""
     on = household.date
+    if on < store.first_day:
+        raise InputError(
+            "date",
+            f"must be on or after {store.first_day}, the first date the law's parameters cover, got {on}",
+        )
     rules = store.in_force(on)
     family = assess_family(household, rules)
     counted = family.counted

@@ -122,7 +122,8 @@ _ZERO = Decimal(0)
 def _unknown(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
     for key in data:
         if key not in allowed:
-            name = f"{where}.{key}" if where else str(key)
+            shown = str(key) if str(key) else '""'
+            name = f"{where}.{shown}" if where else shown
             raise InputError(name, f"unknown field; allowed: {', '.join(sorted(allowed))}")
 
 

@@ -165,7 +165,7 @@ class Parameter(Generic[T]):
 
 
 def _decimal(raw: Any, what: str) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValueError(f"{what} must be a number, got {raw!r}")
     try:
         value = Decimal(str(raw))
@@ -392,6 +392,10 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a date or a name, not {key!r}", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -413,6 +417,8 @@ def _parse_yaml(file: str, text: str) -> dict[str, Any]:
         raise ParameterError(file, f"not valid YAML: {exc}") from exc
     except ValueError as exc:  # PyYAML builds dates itself: 2019-13-01 fails here
         raise ParameterError(file, f"not a valid date or value: {exc}") from exc
+    except (TypeError, RecursionError) as exc:  # a list as a key; absurd nesting
+        raise ParameterError(file, f"not a parameter file: {exc}") from exc
     if not isinstance(data, dict):
         raise ParameterError(file, "must be a mapping with description and values")
     return data
@@ -430,7 +436,9 @@ def _references(file: str, where: str, raw: Any) -> tuple[Reference, ...]:
             raise ParameterError(file, f"{where}: a reference is a mapping with title and url")
         unknown = set(item) - {"title", "url", "note"}
         if unknown:
-            raise ParameterError(file, f"{where}: unknown reference key(s) {sorted(unknown)}")
+            raise ParameterError(
+                file, f"{where}: unknown reference key(s) {sorted(map(str, unknown))}"
+            )
         title, url = item.get("title"), item.get("url")
         if not isinstance(title, str) or not title.strip():
             raise ParameterError(file, f"{where}: a reference needs a title")
@@ -450,7 +458,7 @@ def _entries(
         raise ParameterError(file, "values must be a non-empty mapping of dates to values")
     entries: list[Entry[T]] = []
     for start, body in values.items():
-        if not isinstance(start, date):
+        if type(start) is not date:  # a datetime is a date too, and cannot be compared with one
             raise ParameterError(file, f"{start!r} is not a date (write YYYY-MM-DD)")
         if quarterly and start != quarter_start(start):
             raise ParameterError(
@@ -473,7 +481,7 @@ def _entries(
         except ValueError as exc:
             raise ParameterError(file, f"{where}: {exc}") from exc
         entries.append(Entry(start, value, refs))
-    if entries[0].value is None and len(entries) == 1:
+    if all(entry.value is None for entry in entries):
         raise ParameterError(file, "values must hold at least one value")
     return entries
 
@@ -486,7 +494,7 @@ def _header(file: str, data: dict[str, Any], body_key: str) -> tuple[str, date |
     if not isinstance(description, str) or not description.strip():
         raise ParameterError(file, "needs a description")
     review_by = data.get("review_by")
-    if review_by is not None and not isinstance(review_by, date):
+    if review_by is not None and type(review_by) is not date:
         raise ParameterError(file, f"review_by {review_by!r} is not a date (write YYYY-MM-DD)")
     if body_key not in data:
         raise ParameterError(file, f"missing {body_key}")
@@ -569,6 +577,11 @@ class ParameterStore:
         }
         lines = parse_poverty_lines(names[POVERTY_LINES], texts[names[POVERTY_LINES]])
         return cls(parameters, lines)
+
+    @property
+    def first_day(self) -> date:
+        """The first date every parameter has a value for."""
+        return max(p.entries[0].start for p in self.parameters.values())
 
     def in_force(self, day: date) -> InForce:
         cached = self._cache.get(day)
