@@ -122,7 +122,7 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
     if on < store.first_day:
         raise InputError(
             "date",
-            f"must be on or after {store.first_day}, the first date the law's parameters cover, got {on}",
+            f"must be on or after {store.first_day}, the first date the parameters cover",
         )
     rules = store.in_force(on)
     family = assess_family(household, rules)
