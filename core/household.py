@@ -115,7 +115,25 @@ class Household:
     poverty_line: Decimal | None
 
 
+_MEMBER_SLOTS = {
+    name: n
+    for n, name in enumerate(
+        (
+            "age",
+            "birth_date",
+            "sex",
+            "disability_group",
+            *_BOOL_FIELDS,
+            "cares_for",
+            "absence",
+            "income",
+        )
+    )
+}
+
+
 _NO_PROPERTY = Property()
+_MAX_AMOUNT_INT = 10**12
 _ZERO = Decimal(0)
 
 
@@ -175,15 +193,24 @@ def _amount(raw: Any, field: str, *, positive: bool = False) -> Decimal:
 
 
 def _member(raw: Any, index: int, count: int, on: date) -> Member:
-    where = f"members[{index}]"
-    if not isinstance(raw, dict):
-        raise InputError(where, "must be an object describing one person")
-    _unknown(raw, MEMBER_FIELDS, where)
+    # On the batch path: the common, valid values are checked inline and the field names of
+    # error messages are only built when a value is refused.
+    if type(raw) is not dict:
+        raise InputError(f"members[{index}]", "must be an object describing one person")
+    # One pass over the fields given (most people give three or four of the thirteen).
+    slots: list[Any] = [None] * len(_MEMBER_SLOTS)
+    for key, value in raw.items():
+        slot = _MEMBER_SLOTS.get(key)
+        if slot is None:
+            _unknown(raw, MEMBER_FIELDS, f"members[{index}]")
+        else:
+            slots[slot] = value
+    (age_raw, birth_raw, sex, group, *bools, cares_raw, absence, income_raw) = slots
 
-    age_raw, birth_raw = raw.get("age"), raw.get("birth_date")
     birth: date | None = None
     age_months: int | None = None
     if birth_raw is not None:
+        where = f"members[{index}]"
         birth = _date(birth_raw, f"{where}.birth_date")
         if birth > on:
             raise InputError(f"{where}.birth_date", f"must not be after the date {on}, got {birth}")
@@ -192,75 +219,99 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
             raise InputError(f"{where}.birth_date", f"gives an age over {MAX_AGE}, got {birth}")
     if age_raw is None:
         if age_months is None:
-            raise InputError(f"{where}.age", "required (whole years on the date), or birth_date")
+            raise InputError(
+                f"members[{index}].age", "required (whole years on the date), or birth_date"
+            )
         age = age_months // 12
     else:
-        age = _whole(age_raw, f"{where}.age", 0, MAX_AGE)
+        if type(age_raw) is int and 0 <= age_raw <= MAX_AGE:
+            age = age_raw
+        else:
+            age = _whole(age_raw, f"members[{index}].age", 0, MAX_AGE)
         if age_months is not None and age != age_months // 12:
             raise InputError(
-                f"{where}.age",
+                f"members[{index}].age",
                 f"is {age} but birth_date {birth} gives {age_months // 12} on {on}; "
                 "give one of them",
             )
 
-    sex = raw.get("sex")
     if sex is not None and sex not in SEXES:
-        raise InputError(f"{where}.sex", f"must be female or male, got {sex!r}")
+        raise InputError(f"members[{index}].sex", f"must be female or male, got {sex!r}")
 
-    group = raw.get("disability_group", 0)
-    group = 0 if group is None else _whole(group, f"{where}.disability_group", 0, 3)
+    if group is None:
+        group = 0
+    elif not (type(group) is int and 0 <= group <= 3):
+        group = _whole(group, f"members[{index}].disability_group", 0, 3)
 
-    flags = {}
-    for name in _BOOL_FIELDS:
-        value = raw.get(name, False)
-        flags[name] = False if value is None else _bool(value, f"{where}.{name}")
-    if flags["child_disability"] and age >= 18:
+    flags = []
+    for name, given in zip(_BOOL_FIELDS, bools, strict=True):
+        if given is None:
+            flags.append(False)
+        elif given is True or given is False:
+            flags.append(given)
+        else:
+            flags.append(_bool(given, f"members[{index}].{name}"))
+    child_disability = flags[0]
+    if child_disability and age >= 18:
         raise InputError(
-            f"{where}.child_disability",
+            f"members[{index}].child_disability",
             f"is for members under 18; for age {age} use disability_group 1, 2 or 3",
         )
 
-    cares_raw = raw.get("cares_for", [])
-    if cares_raw is None:
-        cares_raw = []
-    if not isinstance(cares_raw, list):
-        raise InputError(f"{where}.cares_for", "must be a list of member indexes, e.g. [1, 2]")
+    cares: tuple[int, ...] = ()
+    if cares_raw:
+        cares = _cares_for(cares_raw, index, count)
+    elif cares_raw is not None and type(cares_raw) is not list:
+        raise InputError(
+            f"members[{index}].cares_for", "must be a list of member indexes, e.g. [1]"
+        )
+
+    if absence is not None and absence not in ABSENCES:
+        raise InputError(
+            f"members[{index}].absence",
+            f"must be null or one of {', '.join(ABSENCES)}, got {absence!r}",
+        )
+
+    if income_raw is None:
+        income = _ZERO
+    elif type(income_raw) is int and 0 <= income_raw <= _MAX_AMOUNT_INT:
+        income = Decimal(income_raw)
+    else:
+        income = _amount(income_raw, f"members[{index}].income")
+
+    return Member(
+        index,
+        age,
+        age_months,
+        sex,
+        group,
+        child_disability,
+        flags[1],
+        flags[2],
+        flags[3],
+        flags[4],
+        flags[5],
+        cares,
+        absence,
+        income,
+        birth,
+    )
+
+
+def _cares_for(raw: Any, index: int, count: int) -> tuple[int, ...]:
+    where = f"members[{index}].cares_for"
+    if not isinstance(raw, list):
+        raise InputError(where, "must be a list of member indexes, e.g. [1, 2]")
     cares: list[int] = []
-    for position, raw_target in enumerate(cares_raw):
-        field = f"{where}.cares_for[{position}]"
+    for position, raw_target in enumerate(raw):
+        field = f"{where}[{position}]"
         target = _whole(raw_target, field, 0, count - 1)
         if target == index:
             raise InputError(field, "a member cannot care for themselves")
         if target in cares:
             raise InputError(field, f"member {target} is listed twice")
         cares.append(target)
-
-    absence = raw.get("absence")
-    if absence is not None and absence not in ABSENCES:
-        raise InputError(
-            f"{where}.absence", f"must be null or one of {', '.join(ABSENCES)}, got {absence!r}"
-        )
-
-    income_raw = raw.get("income", 0)
-    income = _ZERO if income_raw is None else _amount(income_raw, f"{where}.income")
-
-    return Member(
-        index=index,
-        age=age,
-        age_months=age_months,
-        sex=sex,
-        disability_group=group,
-        child_disability=flags["child_disability"],
-        long_illness=flags["long_illness"],
-        needs_outside_care=flags["needs_outside_care"],
-        student_full_time=flags["student_full_time"],
-        permanent_job=flags["permanent_job"],
-        suspended_entrepreneur=flags["suspended_entrepreneur"],
-        cares_for=tuple(cares),
-        absence=absence,
-        income=income,
-        birth_date=birth,
-    )
+    return tuple(cares)
 
 
 def _property(raw: Any) -> Property:

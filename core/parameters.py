@@ -558,6 +558,7 @@ class ParameterStore:
         self.parameters = dict(parameters)
         self.poverty_lines = poverty_lines
         self._cache: dict[date, InForce] = {}
+        self._first_day = max(p.entries[0].start for p in self.parameters.values())
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, str]) -> ParameterStore:
@@ -581,7 +582,7 @@ class ParameterStore:
     @property
     def first_day(self) -> date:
         """The first date every parameter has a value for."""
-        return max(p.entries[0].start for p in self.parameters.values())
+        return self._first_day
 
     def in_force(self, day: date) -> InForce:
         cached = self._cache.get(day)
