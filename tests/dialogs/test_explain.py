@@ -3,7 +3,6 @@ reads completely in kk, ru and en with nothing left to fall back on."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from core.assess import assess_data
 from core.parameters import ParameterStore
 from core.reasons import FLAGS, known_codes
 from dialogs.explain import known_flags, known_reason_codes
+from tests.core.test_cases import _jsonish
 
 CASES = Path(__file__).resolve().parent.parent / "core" / "cases"
 
@@ -25,18 +25,8 @@ def _households() -> list[dict[str, Any]]:
     for path in sorted(CASES.glob("*.yaml")):
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
             if "error" not in case["output"]:
-                found.append(_iso(case["input"]))
+                found.append(_jsonish(case["input"]))
     return found
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _iso(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_iso(v) for v in value]
-    return value
 
 
 def test_every_reason_code_has_a_sentence() -> None:
