@@ -23,23 +23,6 @@ ABSENCES = ("conscript", "prison", "state_care", "works_away", "studies_away")
 MAX_MEMBERS = 40
 MAX_AGE = 130
 
-MEMBER_FIELDS = frozenset(
-    {
-        "age",
-        "birth_date",
-        "sex",
-        "disability_group",
-        "child_disability",
-        "long_illness",
-        "needs_outside_care",
-        "student_full_time",
-        "permanent_job",
-        "suspended_entrepreneur",
-        "cares_for",
-        "absence",
-        "income",
-    }
-)
 PROPERTY_FIELDS = frozenset(
     {
         "dwellings",
@@ -115,6 +98,7 @@ class Household:
     poverty_line: Decimal | None
 
 
+# The member's fields, in the order `_member` unpacks them.
 _MEMBER_SLOTS = {
     name: n
     for n, name in enumerate(
@@ -130,6 +114,7 @@ _MEMBER_SLOTS = {
         )
     )
 }
+MEMBER_FIELDS = frozenset(_MEMBER_SLOTS)
 
 
 _NO_PROPERTY = Property()

@@ -151,6 +151,14 @@ class Parameter(Generic[T]):
             raise ParameterError(self.file, f"no value in force on {day}: ended {entry.start}")
         return entry
 
+    def entry_starting(self, start: date) -> Entry[T] | None:
+        """The value that starts exactly on `start`, if any (quarterly tables)."""
+        index = bisect.bisect_left(self._starts, start)
+        if index < len(self.entries) and self._starts[index] == start:
+            entry = self.entries[index]
+            return entry if entry.value is not None else None
+        return None
+
     def at(self, day: date) -> T:
         value = self.entry_at(day).value
         assert value is not None  # entry_at never returns an ended entry
@@ -202,6 +210,17 @@ def _fields(
     return raw
 
 
+def _switched(raw: Any, switch: str, keys: set[str], alone: bool) -> dict[str, Any] | None:
+    """A value that is either `switch: <alone>` by itself (None), or the switch with every one of
+    `keys` (the fields, checked)."""
+    f = _fields(raw, {switch}, keys)
+    if _bool(f[switch], switch) is alone:
+        if set(f) != {switch}:
+            raise ValueError(f"a value with {switch}: {str(alone).lower()} takes no other key")
+        return None
+    return _fields(raw, {switch} | keys)
+
+
 def _optional_decimal(raw: Any, what: str) -> Decimal | None:
     return None if raw is None else _decimal(raw, what)
 
@@ -235,12 +254,9 @@ def _pension_age(raw: Any) -> PensionAge:
 
 def _large_family(raw: Any) -> LargeFamilyRule:
     keys = {"coefficients", "per_child_from", "per_child_coefficient", "student_age_limit"}
-    f = _fields(raw, {"in_force"}, keys)
-    if not _bool(f["in_force"], "in_force"):
-        if set(f) != {"in_force"}:
-            raise ValueError("a value with in_force: false takes no other key")
+    f = _switched(raw, "in_force", keys, alone=False)
+    if f is None:
         return LargeFamilyRule(in_force=False)
-    f = _fields(raw, {"in_force"} | keys)
     coefficients = f["coefficients"]
     if not isinstance(coefficients, dict) or not coefficients:
         raise ValueError("coefficients must map a number of children to an MRP multiple")
@@ -257,13 +273,9 @@ def _large_family(raw: Any) -> LargeFamilyRule:
 
 
 def _child_payment(raw: Any) -> ChildPaymentRule:
-    keys = {"mrp_multiple", "min_age", "max_age"}
-    f = _fields(raw, {"in_force"}, keys)
-    if not _bool(f["in_force"], "in_force"):
-        if set(f) != {"in_force"}:
-            raise ValueError("a value with in_force: false takes no other key")
+    f = _switched(raw, "in_force", {"mrp_multiple", "min_age", "max_age"}, alone=False)
+    if f is None:
         return ChildPaymentRule(in_force=False)
-    f = _fields(raw, {"in_force"} | keys)
     return ChildPaymentRule(
         in_force=True,
         mrp_multiple=_decimal(f["mrp_multiple"], "mrp_multiple"),
@@ -273,12 +285,9 @@ def _child_payment(raw: Any) -> ChildPaymentRule:
 
 
 def _social_package(raw: Any) -> SocialPackageRule:
-    f = _fields(raw, {"in_force"}, {"min_age", "max_age"})
-    if not _bool(f["in_force"], "in_force"):
-        if set(f) != {"in_force"}:
-            raise ValueError("a value with in_force: false takes no other key")
+    f = _switched(raw, "in_force", {"min_age", "max_age"}, alone=False)
+    if f is None:
         return SocialPackageRule(in_force=False)
-    f = _fields(raw, {"in_force", "min_age", "max_age"})
     return SocialPackageRule(True, _int(f["min_age"], "min_age"), _int(f["max_age"], "max_age"))
 
 
@@ -298,12 +307,9 @@ def _bar_months(raw: Any) -> int:
 
 
 def _loans(raw: Any) -> LoanRule:
-    f = _fields(raw, {"counted"}, {"months_divisor", "provisional"})
-    if not _bool(f["counted"], "counted"):
-        if set(f) != {"counted"}:
-            raise ValueError("a value with counted: false takes no other key")
+    f = _switched(raw, "counted", {"months_divisor", "provisional"}, alone=False)
+    if f is None:
         return LoanRule(counted=False)
-    f = _fields(raw, {"counted", "months_divisor", "provisional"})
     divisor = _int(f["months_divisor"], "months_divisor")
     if divisor == 0:
         raise ValueError("months_divisor must be at least 1")
@@ -321,12 +327,9 @@ def _carers(raw: Any) -> CarerRule:
 
 def _assignment(raw: Any) -> AssignmentRule:
     keys = {"unconditional_months", "conditional_months", "provisional"}
-    f = _fields(raw, {"quarterly"}, keys)
-    if _bool(f["quarterly"], "quarterly"):
-        if set(f) != {"quarterly"}:
-            raise ValueError("a value with quarterly: true takes no other key")
+    f = _switched(raw, "quarterly", keys, alone=True)
+    if f is None:
         return AssignmentRule(quarterly=True)
-    f = _fields(raw, {"quarterly"} | keys)
     return AssignmentRule(
         quarterly=False,
         unconditional_months=_int(f["unconditional_months"], "unconditional_months"),
@@ -617,9 +620,4 @@ class ParameterStore:
         table = self.poverty_lines.get(region)
         if table is None:
             return None
-        start = quarter_start(day)
-        index = bisect.bisect_right(table._starts, start) - 1
-        if index < 0 or table.entries[index].start != start:
-            return None
-        entry = table.entries[index]
-        return entry if entry.value is not None else None
+        return table.entry_starting(quarter_start(day))
