@@ -30,7 +30,7 @@ NEEDS_REVIEW = "needs_review"
 _THRESHOLD_YEARS = (1, 3, 7, 18, 23, 81)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Assessment:
     """The result of DESIGN.md §2, with exact amounts; `to_dict` gives the contract's JSON form."""
 
@@ -95,6 +95,8 @@ def _whole_or_cents(amount: Decimal) -> Decimal | int:
 def _age_flags(household: Household, rules: InForce) -> list[str]:
     """tsa-rules §7.7: ages are taken on the application date; flag a birthday within the quarter
     that crosses an age a rule turns on (known only when a birth date is given)."""
+    if all(m.birth_date is None for m in household.members):
+        return []
     end = quarter_end(household.date)
     for m in household.members:
         if m.birth_date is None or m.age_months is None:

@@ -58,6 +58,12 @@ def has_reached_pension_age(member: Member, pension: PensionAge, on: date) -> bo
     When the sex is not given and the answer depends on it, the sex must be given. Neither is
     guessed.
     """
+    if member.sex is not None and member.age_months is None:  # the common case, decided at once
+        needed = pension.months(member.sex)
+        if member.age * 12 >= needed:
+            return True
+        if member.age * 12 + 11 < needed:
+            return False
     sexes = (member.sex,) if member.sex is not None else SEXES
     answers: set[bool] = set()
     for sex in sexes:
@@ -132,7 +138,7 @@ def exempting_care(carer: Member, family: dict[int, Member], rules: InForce) -> 
     return "cares_for_elderly_needing_care" if "cares_for_elderly_needing_care" in kinds else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Obligation:
     index: int
     counted: bool
@@ -141,7 +147,7 @@ class Obligation:
     exempt_reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class FamilyFacts:
     counted: tuple[Member, ...]
     category: str | None
@@ -166,12 +172,13 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
         if code is not None:
             reasons.append(reason(code, on, member=member.index))
     family = {m.index: m for m in counted}
-    able = {m.index for m in counted if is_able_bodied(m, rules)}
+    able_list = [m.index for m in counted if is_able_bodied(m, rules)]  # in index order
+    able = set(able_list)
 
     # Art. 122 p.4: students (sp.2) and permanent workers (sp.5) are exempt in their own right;
     # of the carers (sp.4) only one able-bodied member may be exempt.
     exempt: dict[int, str] = {}
-    for index in sorted(able):
+    for index in able_list:
         member = family[index]
         if member.student_full_time:
             exempt[index] = "student_full_time"
@@ -179,8 +186,9 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
             exempt[index] = "permanent_job"
     carers = [
         (index, kind)
-        for index in sorted(able)
+        for index in able_list
         if index not in exempt
+        and family[index].cares_for
         and (kind := exempting_care(family[index], family, rules)) is not None
     ]
     sole_carer_kind: str | None = None
@@ -219,7 +227,7 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
                     flags.append("provisional_rule")
             if all(i in exempt for i in able):
                 flags.append("social_contract_all_exempt")
-            for index in sorted(able):
+            for index in able_list:
                 if index not in exempt and family[index].suspended_entrepreneur:
                     reasons.append(reason("suspended_entrepreneur", on, member=index))
 

@@ -18,6 +18,10 @@ from core.dates import age_in_months
 from core.errors import InputError
 from core.regions import REGIONS
 
+# Members, households and the results built from them are plain slotted dataclasses rather than
+# frozen ones: a frozen dataclass sets each field through object.__setattr__, which made building
+# them a third of an assessment's time. Nothing changes them after they are built.
+
 SEXES = ("female", "male")
 ABSENCES = ("conscript", "prison", "state_care", "works_away", "studies_away")
 MAX_MEMBERS = 40
@@ -56,7 +60,7 @@ _BOOL_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Member:
     index: int
     age: int
@@ -75,7 +79,7 @@ class Member:
     birth_date: date | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Property:
     dwellings: int = 0
     dwellings_area_m2: Decimal = Decimal(0)
@@ -85,7 +89,7 @@ class Property:
     commercial_vehicles: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Household:
     date: dt.date
     region: str
@@ -98,23 +102,18 @@ class Household:
     poverty_line: Decimal | None
 
 
-# The member's fields, in the order `_member` unpacks them.
-_MEMBER_SLOTS = {
-    name: n
-    for n, name in enumerate(
-        (
-            "age",
-            "birth_date",
-            "sex",
-            "disability_group",
-            *_BOOL_FIELDS,
-            "cares_for",
-            "absence",
-            "income",
-        )
+MEMBER_FIELDS = frozenset(
+    (
+        "age",
+        "birth_date",
+        "sex",
+        "disability_group",
+        *_BOOL_FIELDS,
+        "cares_for",
+        "absence",
+        "income",
     )
-}
-MEMBER_FIELDS = frozenset(_MEMBER_SLOTS)
+)
 
 
 _NO_PROPERTY = Property()
@@ -161,6 +160,8 @@ def _whole(raw: Any, field: str, low: int, high: int) -> int:
 
 
 def _amount(raw: Any, field: str, *, positive: bool = False) -> Decimal:
+    if type(raw) is float and 0 < raw <= 1e12:  # the common case, checked at once
+        return Decimal(repr(raw))
     if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
         raise InputError(field, f"must be a number of tenge, got {raw!r}")
     try:
@@ -182,15 +183,17 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
     # error messages are only built when a value is refused.
     if type(raw) is not dict:
         raise InputError(f"members[{index}]", "must be an object describing one person")
-    # One pass over the fields given (most people give three or four of the thirteen).
-    slots: list[Any] = [None] * len(_MEMBER_SLOTS)
-    for key, value in raw.items():
-        slot = _MEMBER_SLOTS.get(key)
-        if slot is None:
-            _unknown(raw, MEMBER_FIELDS, f"members[{index}]")
-        else:
-            slots[slot] = value
-    (age_raw, birth_raw, sex, group, *bools, cares_raw, absence, income_raw) = slots
+    if not raw.keys() <= MEMBER_FIELDS:
+        _unknown(raw, MEMBER_FIELDS, f"members[{index}]")
+    get = raw.get
+    age_raw, birth_raw, sex, group = (
+        get("age"),
+        get("birth_date"),
+        get("sex"),
+        get("disability_group"),
+    )
+    bools = [get(name) for name in _BOOL_FIELDS]
+    cares_raw, absence, income_raw = get("cares_for"), get("absence"), get("income")
 
     birth: date | None = None
     age_months: int | None = None
@@ -228,14 +231,14 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
     elif not (type(group) is int and 0 <= group <= 3):
         group = _whole(group, f"members[{index}].disability_group", 0, 3)
 
-    flags = []
-    for name, given in zip(_BOOL_FIELDS, bools, strict=True):
-        if given is None:
-            flags.append(False)
-        elif given is True or given is False:
-            flags.append(given)
-        else:
-            flags.append(_bool(given, f"members[{index}].{name}"))
+    flags = [
+        False
+        if given is None
+        else given
+        if given is True or given is False
+        else _bool(given, f"members[{index}].{name}")
+        for name, given in zip(_BOOL_FIELDS, bools, strict=True)
+    ]
     child_disability = flags[0]
     if child_disability and age >= 18:
         raise InputError(
@@ -305,25 +308,33 @@ def _property(raw: Any) -> Property:
     if not isinstance(raw, dict):
         raise InputError("property", "must be an object (dwellings, passenger_cars, ...)")
     _unknown(raw, PROPERTY_FIELDS, "property")
-
-    def count(name: str) -> int:
-        value = raw.get(name, 0)
-        return 0 if value is None else _whole(value, f"property.{name}", 0, 1000)
-
-    def flag(name: str) -> bool:
-        value = raw.get(name, False)
-        return False if value is None else _bool(value, f"property.{name}")
-
-    area_raw = raw.get("dwellings_area_m2", 0)
+    get = raw.get
+    area_raw = get("dwellings_area_m2")
     area = _ZERO if area_raw is None else _amount(area_raw, "property.dwellings_area_m2")
     return Property(
-        dwellings=count("dwellings"),
-        dwellings_area_m2=area,
-        passenger_cars=count("passenger_cars"),
-        commercial_premises=flag("commercial_premises"),
-        izhs_land_plot=flag("izhs_land_plot"),
-        commercial_vehicles=flag("commercial_vehicles"),
+        _property_count(get("dwellings"), "dwellings"),
+        area,
+        _property_count(get("passenger_cars"), "passenger_cars"),
+        _property_flag(get("commercial_premises"), "commercial_premises"),
+        _property_flag(get("izhs_land_plot"), "izhs_land_plot"),
+        _property_flag(get("commercial_vehicles"), "commercial_vehicles"),
     )
+
+
+def _property_count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if type(value) is int and 0 <= value <= 1000:
+        return value
+    return _whole(value, f"property.{name}", 0, 1000)
+
+
+def _property_flag(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if value is True or value is False:
+        return value
+    return _bool(value, f"property.{name}")
 
 
 def parse_household(data: Any) -> Household:

@@ -561,6 +561,9 @@ class ParameterStore:
         self.parameters = dict(parameters)
         self.poverty_lines = poverty_lines
         self._cache: dict[date, InForce] = {}
+        # Results derived from the parameters alone (a region's line on a date), kept by the rules
+        # that compute them; bounded like the snapshot cache.
+        self.memo: dict[tuple[Any, ...], Any] = {}
         self._first_day = max(p.entries[0].start for p in self.parameters.values())
 
     @classmethod
@@ -614,6 +617,11 @@ class ParameterStore:
             self._cache.clear()
         self._cache[day] = snapshot
         return snapshot
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> None:
+        if len(self.memo) > 16384:
+            self.memo.clear()
+        self.memo[key] = value
 
     def published_poverty_line(self, region: str, day: date) -> Entry[Decimal] | None:
         """The akimat's published line for the quarter of `day`, if the table holds it."""

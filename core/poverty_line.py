@@ -13,7 +13,7 @@ from core.parameters import InForce, ParameterStore
 from core.reasons import Reason, reason, sourced
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class PovertyLine:
     value: Decimal
     estimated: bool
@@ -41,11 +41,20 @@ def poverty_line(household: Household, store: ParameterStore, rules: InForce) ->
     """An explicit line in the input wins; then the akimat's published value for the quarter; else
     an estimate, flagged `estimated_poverty_line`."""
     on = household.date
-    quarter = quarter_label(on)
     if household.poverty_line is not None:
-        return PovertyLine(
-            household.poverty_line, False, reason("poverty_line_given", on, quarter=quarter)
-        )
+        given = reason("poverty_line_given", on, quarter=quarter_label(on))
+        return PovertyLine(household.poverty_line, False, given)
+    key = ("poverty_line", household.region, on)
+    found: PovertyLine | None = store.memo.get(key)
+    if found is None:
+        found = _table_line(household, store, rules)
+        store.remember(key, found)
+    return found
+
+
+def _table_line(household: Household, store: ParameterStore, rules: InForce) -> PovertyLine:
+    on = household.date
+    quarter = quarter_label(on)
     published = store.published_poverty_line(household.region, on)
     if published is not None and published.value is not None:
         source = published.references[0]

@@ -27,7 +27,7 @@ FAMILY_ALLOWANCE_LAW_2005 = (
 Fact = str | int | Decimal | date | bool | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a record: never changed after it is built
 class Reason:
     code: str
     article: str
@@ -74,14 +74,15 @@ _ARTICLES: dict[str, str] = {
     "child_payment": "art. 126 p.2",
     "large_family_allowance": "art. 90-91",
 }
+_CODE_ARTICLES = {code: f"Social Code {article}" for code, article in _ARTICLES.items()}
 _FAMILY_ALLOWANCE_CODES = frozenset({"large_family_allowance"})
 
 
 def reason(code: str, on: date, **facts: Fact) -> Reason:
     """The reason `code` with the article in force on `on`."""
-    article = _ARTICLES[code]
     if on >= SOCIAL_CODE_IN_FORCE:
-        return Reason(code, f"Social Code {article}", SOCIAL_CODE_URL, facts)
+        return Reason(code, _CODE_ARTICLES[code], SOCIAL_CODE_URL, facts)
+    article = _ARTICLES[code]
     title, url = FAMILY_ALLOWANCE_LAW_2005 if code in _FAMILY_ALLOWANCE_CODES else TSA_LAW_2001
     return Reason(code, f"{title} (Social Code {article} since 01.07.2023)", url, facts)
 
