@@ -50,7 +50,7 @@ def child_payment_children(counted: tuple[Member, ...], rules: InForce) -> int:
     rule = rules.child_payment
     if not rule.in_force:
         return 0
-    return sum(1 for m in counted if rule.min_age <= m.age <= rule.max_age)
+    return len([m for m in counted if rule.min_age <= m.age <= rule.max_age])
 
 
 def child_payment(children: int, rules: InForce) -> Decimal:

@@ -95,7 +95,7 @@ def _whole_or_cents(amount: Decimal) -> Decimal | int:
 def _age_flags(household: Household, rules: InForce) -> list[str]:
     """tsa-rules §7.7: ages are taken on the application date; flag a birthday within the quarter
     that crosses an age a rule turns on (known only when a birth date is given)."""
-    if all(m.birth_date is None for m in household.members):
+    if not [m for m in household.members if m.birth_date is not None]:
         return []
     end = quarter_end(household.date)
     for m in household.members:

@@ -165,6 +165,10 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
     counted: list[Member] = []
     counted_flags: list[bool] = []
     for member in household.members:
+        if member.absence is None:  # living with the family: counted, nothing to say
+            counted_flags.append(True)
+            counted.append(member)
+            continue
         is_counted, code = counted_in_family(member, rules)
         counted_flags.append(is_counted)
         if is_counted:
@@ -231,12 +235,12 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
                 if index not in exempt and family[index].suspended_entrepreneur:
                     reasons.append(reason("suspended_entrepreneur", on, member=index))
 
-    obligations = []
-    for member, is_counted in zip(household.members, counted_flags, strict=True):
-        if not is_counted or member.index not in able:
-            obligations.append(Obligation(member.index, is_counted, False, NOT_APPLICABLE, None))
-        elif member.index in exempt:
-            obligations.append(Obligation(member.index, True, True, EXEMPT, exempt[member.index]))
-        else:
-            obligations.append(Obligation(member.index, True, True, REQUIRED, None))
+    obligations = [
+        Obligation(index, is_counted, False, NOT_APPLICABLE, None)
+        if index not in able
+        else Obligation(index, True, True, EXEMPT, exempt[index])
+        if index in exempt
+        else Obligation(index, True, True, REQUIRED, None)
+        for index, is_counted in enumerate(counted_flags)
+    ]
     return FamilyFacts(tuple(counted), category, tuple(obligations), tuple(reasons), tuple(flags))

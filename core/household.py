@@ -117,6 +117,7 @@ MEMBER_FIELDS = frozenset(
 
 
 _NO_PROPERTY = Property()
+_REGION_SET = frozenset(REGIONS)
 _MAX_AMOUNT_INT = 10**12
 _ZERO = Decimal(0)
 
@@ -287,6 +288,12 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
 
 
 def _cares_for(raw: Any, index: int, count: int) -> tuple[int, ...]:
+    if (  # the common case: [1] or [2, 3]
+        type(raw) is list
+        and all(type(t) is int and 0 <= t < count and t != index for t in raw)
+        and len(set(raw)) == len(raw)
+    ):
+        return tuple(raw)
     where = f"members[{index}].cares_for"
     if not isinstance(raw, list):
         raise InputError(where, "must be a list of member indexes, e.g. [1, 2]")
@@ -341,14 +348,15 @@ def parse_household(data: Any) -> Household:
     """Validate one household of the `komek assess` contract; InputError on the first fault."""
     if not isinstance(data, dict):
         raise InputError("household", "must be a JSON object with date, region and members")
-    _unknown(data, HOUSEHOLD_FIELDS, "")
+    if not data.keys() <= HOUSEHOLD_FIELDS:
+        _unknown(data, HOUSEHOLD_FIELDS, "")
     if "date" not in data:
         raise InputError("date", "required: the application date, YYYY-MM-DD")
     on = _date(data["date"], "date")
     if not 2000 <= on.year <= 2100:
         raise InputError("date", f"must be a year from 2000 to 2100, got {on}")
     region = data.get("region")
-    if region not in REGIONS:
+    if type(region) is not str or region not in _REGION_SET:
         raise InputError("region", f"must be one of {', '.join(REGIONS)}, got {region!r}")
     raw_members = data.get("members")
     if not isinstance(raw_members, list) or not raw_members:
@@ -356,10 +364,10 @@ def parse_household(data: Any) -> Household:
     if len(raw_members) > MAX_MEMBERS:
         raise InputError("members", f"at most {MAX_MEMBERS} people, got {len(raw_members)}")
     count = len(raw_members)
-    members = tuple(_member(raw, i, count, on) for i, raw in enumerate(raw_members))
+    members = tuple([_member(raw, i, count, on) for i, raw in enumerate(raw_members)])
 
-    loans_raw = data.get("non_mortgage_loans", 0)
-    loans = _ZERO if loans_raw is None else _amount(loans_raw, "non_mortgage_loans")
+    loans_raw = data.get("non_mortgage_loans")
+    loans = _ZERO if not loans_raw else _amount(loans_raw, "non_mortgage_loans")
     line_raw = data.get("poverty_line")
     line = None if line_raw is None else _amount(line_raw, "poverty_line", positive=True)
     return Household(

@@ -11,7 +11,7 @@ from core.parameters import InForce
 def monthly_family_income(counted: tuple[Member, ...]) -> Decimal:
     """Art. 127 p.2: the family's countable income over the quarter before the application quarter,
     per month. Members give their monthly average already, so this is their sum."""
-    return sum((m.income for m in counted), Decimal(0))
+    return sum([m.income for m in counted], Decimal(0))
 
 
 def loan_income(household: Household, rules: InForce) -> Decimal:

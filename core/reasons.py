@@ -75,12 +75,15 @@ _ARTICLES: dict[str, str] = {
     "large_family_allowance": "art. 90-91",
 }
 _CODE_ARTICLES = {code: f"Social Code {article}" for code, article in _ARTICLES.items()}
+_PLAIN = {code: Reason(code, article, SOCIAL_CODE_URL) for code, article in _CODE_ARTICLES.items()}
 _FAMILY_ALLOWANCE_CODES = frozenset({"large_family_allowance"})
 
 
 def reason(code: str, on: date, **facts: Fact) -> Reason:
     """The reason `code` with the article in force on `on`."""
     if on >= SOCIAL_CODE_IN_FORCE:
+        if not facts:  # a reason without facts is the same every time: share one
+            return _PLAIN[code]
         return Reason(code, _CODE_ARTICLES[code], SOCIAL_CODE_URL, facts)
     article = _ARTICLES[code]
     title, url = FAMILY_ALLOWANCE_LAW_2005 if code in _FAMILY_ALLOWANCE_CODES else TSA_LAW_2001
