@@ -4,7 +4,7 @@ itself. This is the function every channel, dialog and staff tool calls."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,8 +12,8 @@ from typing import Any
 from core import amounts
 from core.dates import age_in_months, quarter_end
 from core.errors import InputError
-from core.family import Obligation, assess_family, has_reached_pension_age
-from core.household import Household, Member, parse_household
+from core.family import Obligation, assess_family
+from core.household import SEXES, Household, parse_household
 from core.income import loan_income, meets_income_test, monthly_family_income, per_capita_income
 from core.money import ZERO, to_cents
 from core.need import active_bars, property_grounds
@@ -27,7 +27,7 @@ NEEDS_REVIEW = "needs_review"
 
 # Ages at which a rule changes for a member (child payment 1 and 7, carer 3, adult 18, student 23,
 # carer exemption 81): a birthday between the application date and the quarter's end is flagged.
-_THRESHOLD_YEARS = (1, 3, 7, 18, 23, 81)
+_THRESHOLD_MONTHS = tuple(12 * years for years in (1, 3, 7, 18, 23, 81))
 
 
 @dataclass(slots=True)  # a record: never changed after it is built
@@ -95,26 +95,19 @@ def _whole_or_cents(amount: Decimal) -> Decimal | int:
 def _age_flags(household: Household, rules: InForce) -> list[str]:
     """tsa-rules §7.7: ages are taken on the application date; flag a birthday within the quarter
     that crosses an age a rule turns on (known only when a birth date is given)."""
-    if not [m for m in household.members if m.birth_date is not None]:
+    born = [m for m in household.members if m.birth_date is not None]
+    if not born:
         return []
     end = quarter_end(household.date)
-    for m in household.members:
-        if m.birth_date is None or m.age_months is None:
-            continue
-        later = age_in_months(m.birth_date, end)
-        if any(m.age_months < years * 12 <= later for years in _THRESHOLD_YEARS):
+    pension = rules.pension_age
+    for m in born:
+        assert m.birth_date is not None and m.age_months is not None  # set together by parsing
+        now, later = m.age_months, age_in_months(m.birth_date, end)
+        sexes = (m.sex,) if m.sex is not None else SEXES
+        turning = [*_THRESHOLD_MONTHS, *(pension.months(sex) for sex in sexes)]
+        if any(now < months <= later for months in turning):
             return ["age_changes_within_quarter"]
-        if m.age >= 18:
-            later_member = _with_age(m, later)
-            if has_reached_pension_age(later_member, rules.pension_age, end) and not (
-                has_reached_pension_age(m, rules.pension_age, household.date)
-            ):
-                return ["age_changes_within_quarter"]
     return []
-
-
-def _with_age(member: Member, months: int) -> Member:
-    return replace(member, age=months // 12, age_months=months)
 
 
 def assess(household: Household, store: ParameterStore) -> Assessment:
