@@ -550,6 +550,9 @@ class InForce:
     amount: AmountRule
     student_away_under_age: int
     past_review: tuple[str, ...]
+    # What a region's poverty line on this date depends on besides the region: the quarter and
+    # the rule and ПМ entries in force (by identity). Dates that share it share the line.
+    poverty_line_key: tuple[date, int, int]
 
 
 class ParameterStore:
@@ -612,6 +615,11 @@ class ParameterStore:
             amount=p["amount_rule"].at(day),
             student_away_under_age=p["family_composition"].at(day),
             past_review=tuple(sorted(n for n, par in p.items() if par.past_review(day))),
+            poverty_line_key=(
+                quarter_start(day),
+                id(p["poverty_line_rule"].entry_at(day)),
+                id(p["subsistence_minimum"].entry_at(day)),
+            ),
         )
         if len(self._cache) > 4096:  # dates in a batch are few; keep the cache bounded anyway
             self._cache.clear()

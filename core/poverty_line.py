@@ -44,7 +44,7 @@ def poverty_line(household: Household, store: ParameterStore, rules: InForce) ->
     if household.poverty_line is not None:
         given = reason("poverty_line_given", on, quarter=quarter_label(on))
         return PovertyLine(household.poverty_line, False, given)
-    key = ("poverty_line", household.region, on)
+    key = ("poverty_line", household.region, rules.poverty_line_key)
     found: PovertyLine | None = store.memo.get(key)
     if found is None:
         found = _table_line(household, store, rules)
