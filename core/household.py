@@ -117,6 +117,7 @@ MEMBER_FIELDS = frozenset(
 
 
 _NO_PROPERTY = Property()
+_NO_FLAGS = [False] * len(_BOOL_FIELDS)
 _REGION_SET = frozenset(REGIONS)
 _MAX_AMOUNT_INT = 10**12
 _ZERO = Decimal(0)
@@ -193,7 +194,6 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
         get("sex"),
         get("disability_group"),
     )
-    bools = [get(name) for name in _BOOL_FIELDS]
     cares_raw, absence, income_raw = get("cares_for"), get("absence"), get("income")
 
     birth: date | None = None
@@ -232,14 +232,10 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
     elif not (type(group) is int and 0 <= group <= 3):
         group = _whole(group, f"members[{index}].disability_group", 0, 3)
 
-    flags = [
-        False
-        if given is None
-        else given
-        if given is True or given is False
-        else _bool(given, f"members[{index}].{name}")
-        for name, given in zip(_BOOL_FIELDS, bools, strict=True)
-    ]
+    if raw.keys().isdisjoint(_BOOL_FIELDS):  # most people are described without them
+        flags = _NO_FLAGS
+    else:
+        flags = [_member_flag(get(name), index, name) for name in _BOOL_FIELDS]
     child_disability = flags[0]
     if child_disability and age >= 18:
         raise InputError(
@@ -285,6 +281,14 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
         income,
         birth,
     )
+
+
+def _member_flag(value: Any, index: int, name: str) -> bool:
+    if value is None:
+        return False
+    if value is True or value is False:
+        return value
+    return _bool(value, f"members[{index}].{name}")
 
 
 def _cares_for(raw: Any, index: int, count: int) -> tuple[int, ...]:
