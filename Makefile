@@ -46,7 +46,7 @@ contracts: $(STAMP)
 
 extract: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F babel.cfg -k N_ -k msg -k nmsg:1,2 -k pmsg:1c,2 -o locales/messages.pot .
-	$(BIN)/pybabel update --no-location --omit-header --ignore-obsolete -d locales -D messages -i locales/messages.pot
+	$(BIN)/pybabel update --ignore-obsolete --no-fuzzy-matching -w 100 -d locales -D messages -i locales/messages.pot
 
 catalogs-check: $(STAMP)
 	$(BIN)/python -m bot.catalog_check

@@ -129,6 +129,12 @@ def cmd_params_check(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.console import chat  # noqa: PLC0415 - loads the catalogs only when asked
+
+    return chat(args.lang, args.sms, sys.stdin, out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="komek", description="Komek: targeted social assistance (TSA) assistant"
@@ -144,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--parameters", metavar="DIR", help="parameter directory (default: shipped)"
     )
     assess.set_defaults(handler=cmd_assess)
+
+    chat = sub.add_parser("chat", help="talk to Komek in the terminal")
+    chat.add_argument("--lang", choices=("kk", "ru", "en"), help="skip the language question")
+    chat.add_argument("--sms", action="store_true", help="show it as an SMS user sees it")
+    chat.set_defaults(handler=cmd_chat)
 
     params = sub.add_parser("params", help="parameter files")
     params_sub = params.add_subparsers(dest="params_command", required=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from dialogs.text import Money, Param, Text
+from dialogs.text import Money, Month, Param, Text
 
 LANGUAGES = ("kk", "ru", "en")
 FALLBACK = {"kk": "ru", "ru": "en", "en": None}
@@ -109,6 +109,9 @@ class Translator:
             return self.render(value, language)
         if isinstance(value, Money):
             return format_money(value.amount, language)
+        if isinstance(value, Month):
+            month = format_date(value.day, format="LLLL y", locale=locale)
+            return month if language == "en" else month.lower()  # kk and ru write months small
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int):

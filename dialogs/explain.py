@@ -343,11 +343,15 @@ def flag_lines(a: Assessment) -> list[Text]:
     return [_FLAGS[f] for f in a.flags if f in _FLAGS]
 
 
-def next_step(a: Assessment) -> Text:
+def next_step(a: Assessment, short: bool = False) -> Text:
     if a.status == INELIGIBLE:
+        if short:
+            return msg("If things change, check again.")
         return msg(
             "If your situation changes, check again; the career centre can advise on other help."
         )
+    if short:
+        return msg("Apply on egov.kz or at the career centre.")
     return msg(
         "Next step: apply on eGov (egov.kz) or at your career centre; in a village, "
         "at the akim's office."

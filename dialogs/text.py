@@ -22,7 +22,14 @@ class Money:
     amount: Decimal
 
 
-Param: TypeAlias = "str | int | Decimal | Money | date | Text"
+@dataclass(frozen=True, slots=True)
+class Month:
+    """A month and year, named per locale ("қазан 2025", "октябрь 2025", "October 2025")."""
+
+    day: date
+
+
+Param: TypeAlias = "str | int | Decimal | Money | Month | date | Text"
 
 
 @dataclass(frozen=True, slots=True)

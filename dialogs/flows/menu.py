@@ -1,0 +1,37 @@
+"""The main menu: check eligibility, explanations, language, forget me."""
+
+from __future__ import annotations
+
+from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
+from dialogs.text import msg
+
+CHOICES = (
+    Choice("check", msg("Check eligibility")),
+    Choice("learn", msg("How TSA works")),
+    Choice("language", msg("Language")),
+    Choice("forget", msg("Delete my answers")),
+)
+
+
+def ask(ctx: Ctx) -> Reply:
+    del ctx
+    return Reply((msg("Komek menu. What would you like to do?"),), CHOICES)
+
+
+def answer(ctx: Ctx, given: Answer) -> Outcome:
+    if given.key == "check":
+        if not ctx.session.get("consent"):
+            return Go("consent")
+        ctx.session["answers"] = {}
+        ctx.session["history"] = []
+        return Go("region")
+    if given.key == "learn":
+        return Go("explain_menu")
+    if given.key == "language":
+        return Go("language")
+    if given.key == "forget":
+        return Go("forget")
+    return Retry(msg("Please choose a number from the menu."))
+
+
+register(Step("menu", ask, answer, flow="menu", remember=False))
