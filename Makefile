@@ -21,11 +21,11 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
 
 catalogs: $(MO)
 
-# Until the server arrives with the channels, `make run` sets everything up and explains the
-# example household: KOMEK_LANG=kk|ru|en, KOMEK_EXAMPLE=path/to/household.json.
+# Until the server arrives with the channels, `make run` sets everything up and opens the
+# conversation in the terminal: KOMEK_LANG=kk|ru|en skips the language question.
 run: $(STAMP) catalogs
 	$(BIN)/komek params check
-	$(BIN)/komek assess --explain --lang $(or $(KOMEK_LANG),ru) $(or $(KOMEK_EXAMPLE),examples/household.json)
+	$(BIN)/komek chat $(if $(KOMEK_LANG),--lang $(KOMEK_LANG))
 
 test: $(STAMP) catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -56,6 +56,7 @@ check: lint typecheck contracts catalogs-check
 
 bench: $(STAMP) catalogs
 	$(BIN)/python benchmarks/assess.py
+	$(BIN)/python benchmarks/sms_cost.py
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -3,6 +3,7 @@ phone, with each message's SMS encoding and segment count."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from datetime import datetime, timedelta, timezone
 from typing import TextIO
@@ -24,8 +25,8 @@ def chat(language: str | None, sms: bool, stdin: TextIO, stdout: TextIO) -> int:
     if language:
         session["lang"] = language
     channel = "sms" if sms else "console"
-    stdout.write("Komek — write anything to start; Ctrl-D to leave.\n")
-    for line in stdin:
+    stdout.write("Komek. Ctrl-D to leave.\n\n")
+    for line in itertools.chain([""], stdin):  # the empty first line opens the conversation
         turn = resume(session, Inbound(line, datetime.now(ALMATY), channel), store, label_of)
         session = turn.session
         lang = str(session.get("lang") or "ru")

@@ -367,11 +367,17 @@ def _help_text(ctx: Ctx) -> Text:
 
 
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+_ENGLISH_GREETINGS = frozenset(
+    {"hello", "hi", "hey", "good morning", "good afternoon", "good evening"}
+)
 
 
 def guess_language(text: str) -> str | None:
-    """Kazakh letters say Kazakh; other Cyrillic says Russian; nothing else decides."""
+    """Kazakh letters say Kazakh; other Cyrillic says Russian; an English greeting says English;
+    nothing else decides (Latin letters may be Kazakh in the new alphabet)."""
     lowered = text.lower()
+    if " ".join(lowered.replace("!", " ").replace(",", " ").split()) in _ENGLISH_GREETINGS:
+        return "en"
     if any(c in _KAZAKH_LETTERS for c in lowered):
         return "kk"
     letters = [c for c in lowered if c.isalpha()]

@@ -299,6 +299,52 @@ def amounts(a: Assessment) -> list[Text]:
     return lines
 
 
+def short_summary(a: Assessment) -> list[Text]:
+    """The result as one SMS conversation can afford it (at most 4 segments with the menu)."""
+    if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
+        lines = [msg("Likely eligible: unconditional cash assistance.")]
+    elif a.status == ELIGIBLE:
+        lines = [msg("Likely eligible: conditional cash assistance (social contract).")]
+    elif a.status == NEEDS_REVIEW:
+        lines = [msg("A specialist must check your case.")]
+    else:
+        lines = [msg("Likely not eligible now.")]
+    if a.status == ELIGIBLE:
+        lines.append(
+            nmsg(
+                "{amount} a month for {n} month: {total}.",
+                "{amount} a month for {n} months: {total}.",
+                a.months,
+                amount=Money(a.monthly_amount),
+                total=Money(a.quarter_total),
+            )
+        )
+        if a.child_payment_monthly > 0:
+            lines.append(
+                nmsg(
+                    "Plus {amount} a month for {n} child aged 1-6.",
+                    "Plus {amount} a month for {n} children aged 1-6.",
+                    a.child_payment_children,
+                    amount=Money(a.child_payment_monthly),
+                )
+            )
+    if a.large_family_allowance_monthly > 0:
+        lines.append(
+            msg(
+                "Large-family allowance: {amount} a month.",
+                amount=Money(a.large_family_allowance_monthly),
+            )
+        )
+    if a.status == INELIGIBLE and a.income_gap > 0 and _only_income_refuses(a):
+        lines.append(
+            msg("With {amount} less income a month you would qualify.", amount=Money(a.income_gap))
+        )
+    if a.poverty_line_estimated:
+        lines.append(msg("The poverty line is an estimate: the real amount may be higher."))
+    lines.append(next_step(a, short=True))
+    return lines
+
+
 def _only_income_refuses(a: Assessment) -> bool:
     refusing = {
         "no_need_concluded",
@@ -330,12 +376,18 @@ def obligations(a: Assessment) -> list[Text]:
     return lines
 
 
-def reason_lines(a: Assessment) -> list[Text]:
+def reason_lines(a: Assessment, cite: bool = True) -> list[Text]:
+    """A sentence per reason; with the article it rests on unless `cite` is off (SMS)."""
     lines = []
     for r in a.reasons:
         make = _REASONS.get(r.code)
         if make is not None:
-            lines.append(msg("{sentence} ({citation})", sentence=make(r), citation=citation(r)))
+            sentence = make(r)
+            lines.append(
+                msg("{sentence} ({citation})", sentence=sentence, citation=citation(r))
+                if cite
+                else sentence
+            )
     return lines
 
 

@@ -19,8 +19,8 @@ def _strings(language: str) -> list[str]:
         catalog = read_po(handle, locale=language)
     found = []
     for message in catalog:
-        if not message.id:
-            continue
+        if not message.id or message.string == message.id:
+            continue  # names of languages and the trilingual language question are the same in all
         strings = (
             [message.string] if isinstance(message.string, str) else list(message.string or ())
         )

@@ -193,11 +193,16 @@ def dependants(ctx: Ctx) -> list[int]:
 
 
 def possible_workers(ctx: Ctx) -> list[int]:
-    """Adults who may be able-bodied: 18 to the men's pension age, not disabled, not ill."""
-    rules = ctx.store.in_force(application_date(ctx))
-    top = rules.pension_age.male_months // 12
+    """Adults who may be able-bodied: 18 to the pension age (the men's while the sex is not
+    known), not disabled, not ill."""
+    pension = ctx.store.in_force(application_date(ctx)).pension_age
+    sexes = ctx.answers.get("sex") or {}
     excluded = set(_indexes(ctx, "disabled")) | set(_indexes(ctx, "ill"))
-    return [i for i, age in enumerate(ages(ctx)) if 18 <= age < top and i not in excluded]
+    return [
+        i
+        for i, age in enumerate(ages(ctx))
+        if 18 <= age < pension.months(sexes.get(str(i), "male")) / 12 and i not in excluded
+    ]
 
 
 def people(ctx: Ctx, indexes: list[int] | None = None) -> str:
@@ -342,13 +347,12 @@ def _read_date(text: str) -> date | None:
 
 
 def ask_disabled(ctx: Ctx) -> Reply:
+    del ctx
     return Reply(
         (
             msg(
-                "Does anyone have a disability of group I or II, a child's disability, or an "
-                "illness with more than 2 months of incapacity? Write their numbers ({people}) "
-                "or 0 if nobody.",
-                people=people(ctx),
+                "Does anyone have a disability of group I or II, a disabled child, or an illness "
+                "of over 2 months? Write their numbers in the order of the ages, or 0."
             ),
         ),
     )
@@ -601,8 +605,8 @@ def ask_obligations(ctx: Ctx) -> Reply:
     return Reply(
         (
             msg(
-                "In those months, a loan (not a mortgage)? In the last 6 months, a refusal of "
-                "employment measures or a lost social contract?"
+                "A loan (not a mortgage) in those months, or in the last 6 months a refusal of "
+                "measures or a broken social contract?"
             ),
         ),
         OBLIGATION_CHOICES,

@@ -7,13 +7,21 @@ import json
 
 from core.assess import Assessment, assess_data
 from dialogs.engine import Answer, Choice, Ctx, Event, Go, Outcome, Reply, Retry, Step, register
-from dialogs.explain import amounts, flag_lines, headline, next_step, obligations, reason_lines
+from dialogs.explain import (
+    amounts,
+    flag_lines,
+    headline,
+    next_step,
+    obligations,
+    reason_lines,
+    short_summary,
+)
 from dialogs.flows.assessment import FLOW, household
 from dialogs.text import Text, msg
 
 RESULT_CHOICES = (
     Choice("why", msg("Why?")),
-    Choice("learn", msg("How TSA works")),
+    Choice("learn", msg("Learn more")),
     Choice("restart", msg("Check again")),
     Choice("menu", msg("Menu")),
 )
@@ -25,16 +33,16 @@ def assessment(ctx: Ctx) -> Assessment:
 
 
 def result_lines(ctx: Ctx, result: Assessment) -> list[Text]:
-    """What the person reads first. SMS gets the short form: the answer, the money, the flags'
-    gist and the next step; the reasons come on request."""
-    lines = [headline(result), *amounts(result)]
-    if not ctx.sms:
-        lines.extend(obligations(result))
-        lines.extend(flag_lines(result))
-    elif result.poverty_line_estimated:
-        lines.append(msg("The poverty line is an estimate: the real amount may be higher."))
-    lines.append(next_step(result, short=ctx.sms))
-    return lines
+    """What the person reads first: on SMS the short form (the reasons come on request)."""
+    if ctx.sms:
+        return short_summary(result)
+    return [
+        headline(result),
+        *amounts(result),
+        *obligations(result),
+        *flag_lines(result),
+        next_step(result),
+    ]
 
 
 def ask(ctx: Ctx) -> Reply:
@@ -44,7 +52,9 @@ def ask(ctx: Ctx) -> Reply:
     if ctx.session.get("assessed") != fingerprint:
         ctx.session["assessed"] = fingerprint
         ctx.events.append(Event("assessment_done", {"household": data, "result": _summary(result)}))
-    return Reply(tuple(result_lines(ctx, result)), RESULT_CHOICES)
+    # On SMS every character costs: "check again" is in the menu (and RESTART works anywhere).
+    choices = tuple(c for c in RESULT_CHOICES if c.key != "restart") if ctx.sms else RESULT_CHOICES
+    return Reply(tuple(result_lines(ctx, result)), choices)
 
 
 def _summary(result: Assessment) -> dict[str, object]:
@@ -58,7 +68,9 @@ def _summary(result: Assessment) -> dict[str, object]:
 def answer(ctx: Ctx, given: Answer) -> Outcome:
     if given.key == "why":
         result = assessment(ctx)
-        ctx.notes.extend([*obligations(result), *reason_lines(result), *flag_lines(result)])
+        ctx.notes.extend(
+            [*obligations(result), *reason_lines(result, cite=not ctx.sms), *flag_lines(result)]
+        )
         return Go("next")
     return _after(ctx, given)
 

@@ -163,3 +163,13 @@ def test_a_broken_parameter_directory_is_reported_with_the_file(
     )
     assert main(["params", "check", "--parameters", str(tmp_path)], out=io.StringIO()) == 1
     assert "mrp.yaml" in capsys.readouterr().err
+
+
+def test_chat_in_the_terminal_reaches_a_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = ["1", "6", "66", "0", "0", "32360", "1", "1"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
+    out = io.StringIO()
+    assert main(["chat", "--lang", "en", "--sms"], out=out) == 0
+    text = out.getvalue()
+    assert "--- SMS:" in text
+    assert "Likely eligible" in text or "Likely not eligible" in text
