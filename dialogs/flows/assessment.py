@@ -10,6 +10,7 @@ asked once for the whole family: only the total counts (art. 127 p.2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from core.errors import InputError
 from core.regions import REGIONS
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
 from dialogs.parsing import parse_amount, parse_numbers, parse_whole, parse_yes_no
-from dialogs.text import Month, Text, msg
+from dialogs.text import N_, Month, Text, msg
 
 FLOW = "assessment"
 MAX_PEOPLE = 15
@@ -398,52 +399,32 @@ def answer_classify(ctx: Ctx, given: Answer) -> Outcome:
     return Go("classify" if pending[1:] else None)
 
 
+def people_step(
+    step_id: str, question: str, candidates: Callable[[Ctx], list[int]], key: str
+) -> Step:
+    """A question answered with the numbers of some of the family's people, or 0 for nobody; it
+    applies only when there is somebody it can be about. `question` has a {people} placeholder."""
+
+    def ask(ctx: Ctx) -> Reply:
+        return Reply((Text(question, {"people": people(ctx, candidates(ctx))}),))
+
+    def answer(ctx: Ctx, given: Answer) -> Outcome:
+        chosen = _choose_people(given, ctx, candidates(ctx))
+        if chosen is None:
+            return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
+        ctx.answers[key] = chosen
+        return Go()
+
+    return Step(step_id, ask, answer, lambda ctx: bool(candidates(ctx)), FLOW)
+
+
 def _students_age(ctx: Ctx) -> list[int]:
     return [i for i in possible_workers(ctx) if ages(ctx)[i] <= 22]
-
-
-def ask_students(ctx: Ctx) -> Reply:
-    return Reply(
-        (
-            msg(
-                "Who of them studies full-time? Write their numbers ({people}) or 0 if nobody.",
-                people=people(ctx, _students_age(ctx)),
-            ),
-        ),
-    )
-
-
-def answer_students(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = _choose_people(given, ctx, _students_age(ctx))
-    if chosen is None:
-        return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
-    ctx.answers["students"] = chosen
-    return Go()
 
 
 def _elderly(ctx: Ctx) -> list[int]:
     limit = _pension_years(ctx)
     return [i for i, age in enumerate(ages(ctx)) if age >= limit]
-
-
-def ask_needs_care(ctx: Ctx) -> Reply:
-    return Reply(
-        (
-            msg(
-                "Does an elderly family member need constant care from someone else? "
-                "Write their numbers ({people}) or 0 if nobody.",
-                people=people(ctx, _elderly(ctx)),
-            ),
-        ),
-    )
-
-
-def answer_needs_care(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = _choose_people(given, ctx, _elderly(ctx))
-    if chosen is None:
-        return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
-    ctx.answers["needs_care"] = chosen
-    return Go()
 
 
 def _carer_candidates(ctx: Ctx) -> list[int]:
@@ -474,25 +455,6 @@ def answer_carer(ctx: Ctx, given: Answer) -> Outcome:
 def _job_candidates(ctx: Ctx) -> list[int]:
     students = set(_indexes(ctx, "students"))
     return [i for i in possible_workers(ctx) if i not in students]
-
-
-def ask_jobs(ctx: Ctx) -> Reply:
-    return Reply(
-        (
-            msg(
-                "Who has a permanent job? Write their numbers ({people}) or 0 if nobody.",
-                people=people(ctx, _job_candidates(ctx)),
-            ),
-        ),
-    )
-
-
-def answer_jobs(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = _choose_people(given, ctx, _job_candidates(ctx))
-    if chosen is None:
-        return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
-    ctx.answers["jobs"] = chosen
-    return Go()
 
 
 def income_months(ctx: Ctx) -> tuple[Month, Month]:
@@ -681,8 +643,21 @@ register(
     Step("missing", ask_missing, answer_missing, lambda c: missing_fact(c) is not None, FLOW),
     Step("disabled", ask_disabled, answer_disabled, flow=FLOW),
     Step("classify", ask_classify, answer_classify, lambda c: bool(_to_classify(c)), FLOW),
-    Step("students", ask_students, answer_students, lambda c: bool(_students_age(c)), FLOW),
-    Step("needs_care", ask_needs_care, answer_needs_care, lambda c: bool(_elderly(c)), FLOW),
+    people_step(
+        "students",
+        N_("Who of them studies full-time? Write their numbers ({people}) or 0 if nobody."),
+        _students_age,
+        "students",
+    ),
+    people_step(
+        "needs_care",
+        N_(
+            "Does an elderly family member need constant care from someone else? "
+            "Write their numbers ({people}) or 0 if nobody."
+        ),
+        _elderly,
+        "needs_care",
+    ),
     Step(
         "carer",
         ask_carer,
@@ -690,7 +665,12 @@ register(
         lambda c: bool(dependants(c)) and bool(_carer_candidates(c)),
         FLOW,
     ),
-    Step("jobs", ask_jobs, answer_jobs, lambda c: bool(_job_candidates(c)), FLOW),
+    people_step(
+        "jobs",
+        N_("Who has a permanent job? Write their numbers ({people}) or 0 if nobody."),
+        _job_candidates,
+        "jobs",
+    ),
     Step("income", ask_income, answer_income, flow=FLOW),
     Step("property", ask_property, answer_property, flow=FLOW),
     Step(
