@@ -308,8 +308,8 @@ def resume(
         # A button from an older message: treat its key as typed text.
         text = inbound.choice
     outcome = step.answer(ctx, Answer(text, key))
-    if isinstance(outcome, Retry):
-        replies.append(Reply((outcome.hint,)))
+    if isinstance(outcome, Retry):  # one message: why, then the question again
+        ctx.notes.append(outcome.hint)
         return _finish(ctx, replies, _ask(ctx, current))
     target = outcome.step if outcome.step is not None else _next_in_flow(ctx, current)
     if step.remember:
