@@ -209,7 +209,7 @@ def match_choice(
     if not typed:
         return None
     keys = [c.key for c in choices]
-    if typed.isdigit() and 1 <= int(typed) <= len(choices):
+    if typed.isdecimal() and 1 <= int(typed) <= len(choices):
         return keys[int(typed) - 1]
     for choice in choices:
         if typed == choice.key.lower():

@@ -33,7 +33,7 @@ def citation(reason: Reason) -> Text:
         return msg("Social Code, art. {article}, p. {point}", article=article, point=point)
     if sub:
         return msg("Social Code, art. {article}, subp. {sub}", article=article, sub=sub)
-    if article.isdigit():
+    if article.isdecimal():
         return msg("Social Code, art. {article}", article=article)
     return msg("Social Code, arts. {article}", article=article)
 

@@ -80,7 +80,7 @@ def parse_amount(text: str) -> Decimal | None:
     tokens = [t for t in tokens if t not in _CURRENCY and t not in _FILLER]
     if not tokens:
         return None
-    if tokens[0][0].isdigit():
+    if tokens[0][0].isdecimal():
         value = _decimal(tokens[0])
         if value is None:
             return None
@@ -118,7 +118,7 @@ def _words_to_number(tokens: list[str]) -> int | None:
         elif token in _SMALL:
             group += _SMALL[token]
             seen = True
-        elif token[0].isdigit() and not seen:
+        elif token[0].isdecimal() and not seen:
             number = _decimal(token)
             if number is None or number != number.to_integral_value():
                 return None
@@ -146,7 +146,7 @@ def parse_numbers(text: str, low: int = 0, high: int = 130, most: int = 40) -> l
     for part in filter(None, parts):
         words = part.split()
         # "34 32 7" is three numbers; "отыз төрт" and "thirty two" are one each.
-        pieces = words if all(w.isdigit() for w in words) else [part]
+        pieces = words if all(w.isdecimal() for w in words) else [part]
         for piece in pieces:
             number = parse_whole(piece, low, high)
             if number is None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.assess import assess_data
-from core.dates import add_months, age_in_years, previous_quarter_start
+from core.dates import add_months, age_in_months, age_in_years, previous_quarter_start
 from core.errors import InputError
 from core.regions import REGIONS
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
@@ -196,14 +196,18 @@ def dependants(ctx: Ctx) -> list[int]:
 def possible_workers(ctx: Ctx) -> list[int]:
     """Adults who may be able-bodied: 18 to the pension age (the men's while the sex is not
     known), not disabled, not ill."""
-    pension = ctx.store.in_force(application_date(ctx)).pension_age
+    today = application_date(ctx)
+    pension = ctx.store.in_force(today).pension_age
     sexes = ctx.answers.get("sex") or {}
+    births = ctx.answers.get("birth") or {}
     excluded = set(_indexes(ctx, "disabled")) | set(_indexes(ctx, "ill"))
-    return [
-        i
-        for i, age in enumerate(ages(ctx))
-        if 18 <= age < pension.months(sexes.get(str(i), "male")) / 12 and i not in excluded
-    ]
+    workers = []
+    for i, age in enumerate(ages(ctx)):
+        birth = births.get(str(i))
+        months = age_in_months(date.fromisoformat(birth), today) if birth else age * 12
+        if age >= 18 and months < pension.months(sexes.get(str(i), "male")) and i not in excluded:
+            workers.append(i)
+    return workers
 
 
 def people(ctx: Ctx, indexes: list[int] | None = None) -> str:
@@ -338,7 +342,7 @@ def answer_missing(ctx: Ctx, given: Answer) -> Outcome:
 
 def _read_date(text: str) -> date | None:
     parts = [p for p in text.replace("/", ".").replace("-", ".").replace(" ", ".").split(".") if p]
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(p.isdecimal() for p in parts):
         return None
     day, month, year = (int(p) for p in parts)
     try:
