@@ -189,5 +189,5 @@ def test_every_reply_renders_in_every_language(texts: list[str]) -> None:
 def test_superscript_and_other_unicode_digits_are_not_menu_numbers(store: ParameterStore) -> None:
     # "¹".isdigit() is true but int("¹") fails: found by Hypothesis.
     for text in ("¹", "²³", "٣", "Ⅻ"):
-        session, turns = run(["hi", "1", text], store)
+        _, turns = run(["hi", "1", text], store)
         assert turns[-1].replies
