@@ -274,7 +274,7 @@ def resume(
                 first = "consent" if not state.get("consent") else "menu"
         if word == "stop":
             return _stop(ctx)
-        return _finish(ctx, replies, _enter(ctx, first, remember=False))
+        return _finish(ctx, replies, _enter(ctx, first))
 
     if word == "stop":
         return _stop(ctx)
@@ -287,11 +287,11 @@ def resume(
     if word == "forget":
         return _finish(ctx, replies, _enter(ctx, "forget"))
     if word == "menu" and state.get("consent"):
-        return _finish(ctx, replies, _enter(ctx, "menu", remember=False))
+        return _finish(ctx, replies, _enter(ctx, "menu"))
     if word == "restart" and state.get("consent"):
         state["answers"] = {}
         state["history"] = []
-        return _finish(ctx, replies, _enter(ctx, FLOWS["assessment"][0], remember=False))
+        return _finish(ctx, replies, _enter(ctx, FLOWS["assessment"][0]))
     if word == "back":
         history = state["history"]
         while history:
@@ -314,7 +314,7 @@ def resume(
     target = outcome.step if outcome.step is not None else _next_in_flow(ctx, current)
     if step.remember:
         state["history"] = [*state["history"], current][-30:]
-    return _finish(ctx, replies, _enter(ctx, target, remember=False))
+    return _finish(ctx, replies, _enter(ctx, target))
 
 
 def _next_in_flow(ctx: Ctx, current: str) -> str:
@@ -326,9 +326,8 @@ def _next_in_flow(ctx: Ctx, current: str) -> str:
     return "menu"
 
 
-def _enter(ctx: Ctx, step_id: str, remember: bool = False) -> Reply:
+def _enter(ctx: Ctx, step_id: str) -> Reply:
     """Make `step_id` current (skipping it forward if it does not apply) and ask it."""
-    del remember
     step = STEPS[step_id]
     if not step.applies(ctx):
         step_id = _next_in_flow(ctx, step_id)
