@@ -21,11 +21,11 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
 
 catalogs: $(MO)
 
-# Until the server arrives with the channels, `make run` sets everything up and opens the
-# conversation in the terminal: KOMEK_LANG=kk|ru|en skips the language question.
+# `make run`: migrate the embedded SQLite database and serve the web chat on
+# http://127.0.0.1:8080 (KOMEK_* variables configure it; see the README).
 run: $(STAMP) catalogs
 	$(BIN)/komek params check
-	$(BIN)/komek chat $(if $(KOMEK_LANG),--lang $(KOMEK_LANG))
+	$(BIN)/komek run
 
 test: $(STAMP) catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -135,6 +135,56 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     return chat(args.lang, args.sms, sys.stdin, out)
 
 
+def _config() -> Any:
+    from bot.config import ConfigError, load  # noqa: PLC0415
+
+    try:
+        return load()
+    except ConfigError as exc:
+        raise SystemExit(f"komek: configuration: {exc}") from None
+
+
+def cmd_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from bot.storage.db import make_engine, upgrade  # noqa: PLC0415
+
+    config = _config()
+
+    async def migrate() -> None:
+        engine = make_engine(config.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    out.write("database is at the newest schema\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    import logging  # noqa: PLC0415
+
+    from aiohttp import web  # noqa: PLC0415
+
+    from bot.server import create_app  # noqa: PLC0415
+
+    config = _config()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    out.write(f"Komek web chat: http://{config.host}:{config.port}/\n")
+    out.flush()
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    cmd_db_upgrade(args, out)
+    return cmd_serve(args, out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="komek", description="Komek: targeted social assistance (TSA) assistant"
@@ -155,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", choices=("kk", "ru", "en"), help="skip the language question")
     chat.add_argument("--sms", action="store_true", help="show it as an SMS user sees it")
     chat.set_defaults(handler=cmd_chat)
+
+    serve = sub.add_parser("serve", help="run the server (web chat, webhooks, dashboard)")
+    serve.set_defaults(handler=cmd_serve)
+    run = sub.add_parser("run", help="migrate the database, then serve")
+    run.set_defaults(handler=cmd_run)
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_sub.add_parser("upgrade", help="migrate to the newest schema")
+    db_upgrade.set_defaults(handler=cmd_db_upgrade)
 
     params = sub.add_parser("params", help="parameter files")
     params_sub = params.add_subparsers(dest="params_command", required=True)

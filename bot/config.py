@@ -1,0 +1,88 @@
+"""Configuration, read from the environment in this one place, with errors that say what was
+expected and what to do. Secrets come only from here; nothing else reads `os.environ`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE = "sqlite+aiosqlite:///var/komek.db"
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """A setting that is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE
+    redis_url: str | None = None
+    telegram_token: str | None = None
+    telegram_api_url: str = TELEGRAM_API
+    telegram_webhook_secret: str | None = None
+    sms_token: str | None = None
+    kannel_sendsms_url: str | None = None
+    kannel_username: str | None = None
+    kannel_password: str | None = None
+
+    @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The file of a SQLite database URL (None for PostgreSQL or in-memory)."""
+        if not self.sqlite or ":memory:" in self.database_url:
+            return None
+        return Path(self.database_url.split(":///", 1)[1])
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """The configuration from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    port_text = _text(env, "KOMEK_PORT") or "8080"
+    if not port_text.isdecimal() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(f"KOMEK_PORT must be a port number from 1 to 65535, got {port_text!r}")
+    database = _text(env, "KOMEK_DATABASE_URL") or DEFAULT_DATABASE
+    if not database.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "KOMEK_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+            f"got {database.split('://')[0]!r}://..."
+        )
+    redis = _text(env, "KOMEK_REDIS_URL")
+    if redis is not None and not redis.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("KOMEK_REDIS_URL must start with redis://, rediss:// or unix://")
+    api = (_text(env, "KOMEK_TELEGRAM_API_URL") or TELEGRAM_API).rstrip("/")
+    if not api.startswith(("http://", "https://")):
+        raise ConfigError("KOMEK_TELEGRAM_API_URL must be an http(s) URL")
+    secret = _text(env, "KOMEK_TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and not all(c.isalnum() or c in "_-" for c in secret):
+        raise ConfigError(
+            "KOMEK_TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and - "
+            "(Telegram's rule for secret_token)"
+        )
+    sendsms = _text(env, "KOMEK_KANNEL_SENDSMS_URL")
+    if sendsms is not None and not sendsms.startswith(("http://", "https://")):
+        raise ConfigError("KOMEK_KANNEL_SENDSMS_URL must be an http(s) URL")
+    return Config(
+        host=_text(env, "KOMEK_HOST") or "127.0.0.1",
+        port=int(port_text),
+        database_url=database,
+        redis_url=redis,
+        telegram_token=_text(env, "KOMEK_TELEGRAM_TOKEN"),
+        telegram_api_url=api,
+        telegram_webhook_secret=secret,
+        sms_token=_text(env, "KOMEK_SMS_TOKEN"),
+        kannel_sendsms_url=sendsms,
+        kannel_username=_text(env, "KOMEK_KANNEL_USERNAME"),
+        kannel_password=_text(env, "KOMEK_KANNEL_PASSWORD"),
+    )

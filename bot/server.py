@@ -1,0 +1,205 @@
+"""The aiohttp application: the web chat, `/healthz` and `/metrics` (Telegram and SMS webhooks
+join it with their channels). An app factory with typed state; the database, the runner and the
+catalogs are opened and closed with the app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+
+from bot.config import Config
+from bot.i18n import Translator
+from bot.parameters import default_store
+from bot.runner import InboundMessage, Runner
+from bot.storage.db import make_engine, sessionmaker, upgrade
+
+log = logging.getLogger(__name__)
+ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")  # UTC+5 all year since 2024-03-01
+MAX_BODY = 16 * 1024
+CONVERSATION_ID = re.compile(r"^[0-9a-f]{16,64}$")
+
+CONFIG = web.AppKey("config", Config)
+RUNNER = web.AppKey("runner", Runner)
+
+
+class Metrics:
+    def __init__(self, translator: Translator) -> None:
+        self.registry = CollectorRegistry()
+        self.messages_in = Counter(
+            "komek_messages_in", "Inbound messages", ["channel"], registry=self.registry
+        )
+        self.messages_out = Counter(
+            "komek_messages_out", "Outbound messages", ["channel"], registry=self.registry
+        )
+        self.errors = Counter(
+            "komek_errors", "Requests that failed", ["route"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "komek_turn_seconds",
+            "Time to answer one inbound message",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.registry.register(_MissingTranslations(translator))
+
+
+class _MissingTranslations(Collector):
+    def __init__(self, translator: Translator) -> None:
+        self.translator = translator
+
+    def collect(self) -> Any:
+        family = GaugeMetricFamily(
+            "komek_missing_translations",
+            "Strings that fell back to another language",
+            labels=["language"],
+        )
+        for language, count in sorted(self.translator.missing.items()):
+            family.add_metric([language], count)
+        yield family
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+def now() -> datetime:
+    return datetime.now(ALMATY)
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    html = resources.files("bot").joinpath("web/chat.html").read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+def _bad(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+async def chat_api(request: web.Request) -> web.Response:
+    """The web chat: {"conversation", "text", "choice", "language", "message_id"} in, the
+    replies out. Bad input gets a 4xx with a reason, never a 500."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return web.json_response({"error": "request too large"}, status=413)
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        return web.json_response({"error": "request too large"}, status=413)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _bad("the body must be JSON in UTF-8")
+    if not isinstance(data, dict):
+        return _bad("the body must be a JSON object")
+    conversation = data.get("conversation")
+    if not isinstance(conversation, str) or not CONVERSATION_ID.match(conversation):
+        return _bad("conversation must be 16 to 64 hexadecimal characters")
+    text_value = data.get("text", "")
+    choice = data.get("choice")
+    language = data.get("language")
+    message_id = data.get("message_id")
+    if not isinstance(text_value, str) or len(text_value) > 2000:
+        return _bad("text must be a string of at most 2000 characters")
+    if choice is not None and (not isinstance(choice, str) or len(choice) > 64):
+        return _bad("choice must be a short string")
+    if language is not None and not isinstance(language, str):
+        return _bad("language must be a string")
+    if message_id is not None and (not isinstance(message_id, str) or len(message_id) > 128):
+        return _bad("message_id must be a string of at most 128 characters")
+    metrics = request.app[METRICS]
+    metrics.messages_in.labels("web").inc()
+    started = time.perf_counter()
+    replies = await request.app[RUNNER].handle(
+        InboundMessage(
+            channel="web",
+            address=conversation,
+            text=text_value,
+            external_id=message_id,
+            choice=choice,
+            language_hint=(language or None),
+        )
+    )
+    runner = request.app[RUNNER]
+    for reply in replies:
+        await runner.mark(reply.message_id, "sent")
+    metrics.messages_out.labels("web").inc(len(replies))
+    metrics.latency.labels("web").observe(time.perf_counter() - started)
+    return web.json_response(
+        dumps=_json_text,
+        data={
+            "replies": [
+                {"text": r.text, "choices": [{"key": k, "label": lbl} for k, lbl in r.choices]}
+                for r in replies
+            ]
+        },
+    )
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runner = request.app[RUNNER]
+    async with runner.sessions() as db:
+        await db.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok"})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request to %s failed", request.path)
+        request.app[METRICS].errors.labels(request.path).inc()
+        return web.json_response({"error": "something went wrong; please try again"}, status=500)
+
+
+def create_app(config: Config, translator: Translator | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app[CONFIG] = config
+    translator = translator or Translator()
+    app[METRICS] = Metrics(translator)
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        engine = make_engine(config.database_url)
+        if config.sqlite:
+            await upgrade(engine)  # the embedded database migrates itself
+        runner = Runner(sessionmaker(engine), default_store(), translator, now)
+        app[RUNNER] = runner
+        recovered = await runner.recover()
+        if recovered:
+            log.info("processed %d message(s) recorded before a restart", recovered)
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(database)
+    app.router.add_get("/", chat_page)
+    app.router.add_post("/api/chat", chat_api)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    return app

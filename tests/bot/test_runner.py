@@ -1,0 +1,92 @@
+"""The runner: recorded before processed, de-duplicated, consent and forget-me honoured, and a
+message recorded before a crash processed after the restart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.i18n import Translator
+from bot.runner import InboundMessage, Runner
+from bot.storage.db import make_engine, sessionmaker, upgrade
+from bot.storage.models import Assessment, Contact, Message
+from core.parameters import ParameterStore
+
+NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
+T13 = ["Сәлем", "1", "6", "28 2 5", "0", "1", "0", "30000", "1", "1"]
+
+
+@pytest.fixture
+async def runner(
+    tmp_path: Path, store: ParameterStore, translator: Translator
+) -> AsyncIterator[Runner]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    await upgrade(engine)
+    yield Runner(sessionmaker(engine), store, translator, lambda: NOW)
+    await engine.dispose()
+
+
+def sms(text: str, n: int) -> InboundMessage:
+    return InboundMessage("sms", "+77011234567", text, external_id=f"m{n}")
+
+
+async def count(runner: Runner, query: object) -> int:
+    async with runner.sessions() as db:
+        return int(await db.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+async def test_a_whole_conversation_stores_one_assessment(runner: Runner) -> None:
+    for n, text in enumerate(T13):
+        replies = await runner.handle(sms(text, n))
+        assert replies
+    async with runner.sessions() as db:
+        assessment = await db.scalar(select(Assessment))
+        contact = await db.scalar(select(Contact))
+    assert assessment is not None and contact is not None
+    assert assessment.result["monthly_amount"] == "81180.00"
+    assert contact.consent and contact.language == "kk"
+    assert "1 Неліктен?" in replies[-1].text
+
+
+async def test_a_repeated_delivery_is_answered_once(runner: Runner) -> None:
+    assert await runner.handle(sms("Сәлем", 1))
+    assert await runner.handle(sms("Сәлем", 1)) == []
+    assert await count(runner, select(func.count()).select_from(Message)) == 2
+
+
+async def test_without_consent_nothing_typed_is_kept(runner: Runner) -> None:
+    await runner.handle(sms("Сәлем", 1))
+    await runner.handle(sms("2", 2))  # declines
+    bodies = await count(
+        runner, select(func.count()).select_from(Message).where(Message.body.is_not(None))
+    )
+    assert bodies == 0
+
+
+async def test_forget_me_deletes_assessments_and_texts(runner: Runner) -> None:
+    for n, text in enumerate(T13):
+        await runner.handle(sms(text, n))
+    await runner.handle(sms("ұмыту", 100))
+    await runner.handle(sms("1", 101))
+    assert await count(runner, select(func.count()).select_from(Assessment)) == 0
+    kept = await count(
+        runner, select(func.count()).select_from(Message).where(Message.body.is_not(None))
+    )
+    assert kept == 0
+
+
+async def test_a_message_recorded_before_a_crash_is_processed_after_restart(
+    runner: Runner,
+) -> None:
+    message_id = await runner.record(sms("Сәлем", 1))
+    assert message_id is not None
+    assert await runner.recover() == 1
+    assert await runner.recover() == 0
+    outbound = await count(
+        runner, select(func.count()).select_from(Message).where(Message.direction == "out")
+    )
+    assert outbound == 1
