@@ -228,6 +228,15 @@ class Runner:
                 .values(status=status, error=error, updated_at=self.clock())
             )
 
+    async def opt_out(self, channel: str, address: str) -> None:
+        """The channel says this person cannot be reached (a Telegram user blocked the bot)."""
+        async with self.sessions() as db, db.begin():
+            await db.execute(
+                update(Contact)
+                .where(Contact.channel == channel, Contact.address == address)
+                .values(opted_out=True)
+            )
+
     async def handle(self, inbound: InboundMessage) -> list[Outgoing]:
         """Record and process at once (channels whose request waits for the answer)."""
         message_id = await self.record(inbound)

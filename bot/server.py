@@ -16,17 +16,14 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from sqlalchemy import text
 
+from bot.appkeys import CONFIG, METRICS, RUNNER
 from bot.config import Config
 from bot.i18n import Translator
+from bot.metrics import Metrics
 from bot.parameters import default_store
 from bot.runner import InboundMessage, Runner
 from bot.storage.db import make_engine, sessionmaker, upgrade
@@ -35,48 +32,6 @@ log = logging.getLogger(__name__)
 ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")  # UTC+5 all year since 2024-03-01
 MAX_BODY = 16 * 1024
 CONVERSATION_ID = re.compile(r"^[0-9a-f]{16,64}$")
-
-CONFIG = web.AppKey("config", Config)
-RUNNER = web.AppKey("runner", Runner)
-
-
-class Metrics:
-    def __init__(self, translator: Translator) -> None:
-        self.registry = CollectorRegistry()
-        self.messages_in = Counter(
-            "komek_messages_in", "Inbound messages", ["channel"], registry=self.registry
-        )
-        self.messages_out = Counter(
-            "komek_messages_out", "Outbound messages", ["channel"], registry=self.registry
-        )
-        self.errors = Counter(
-            "komek_errors", "Requests that failed", ["route"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "komek_turn_seconds",
-            "Time to answer one inbound message",
-            ["channel"],
-            registry=self.registry,
-        )
-        self.registry.register(_MissingTranslations(translator))
-
-
-class _MissingTranslations(Collector):
-    def __init__(self, translator: Translator) -> None:
-        self.translator = translator
-
-    def collect(self) -> Any:
-        family = GaugeMetricFamily(
-            "komek_missing_translations",
-            "Strings that fell back to another language",
-            labels=["language"],
-        )
-        for language, count in sorted(self.translator.missing.items()):
-            family.add_metric([language], count)
-        yield family
-
-
-METRICS = web.AppKey("metrics", Metrics)
 
 
 def now() -> datetime:

@@ -1,0 +1,48 @@
+"""Prometheus metrics of one server process: messages in and out per channel, the time to answer,
+errors, and strings that fell back to another language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from bot.i18n import Translator
+
+
+class Metrics:
+    def __init__(self, translator: Translator) -> None:
+        self.registry = CollectorRegistry()
+        self.messages_in = Counter(
+            "komek_messages_in", "Inbound messages", ["channel"], registry=self.registry
+        )
+        self.messages_out = Counter(
+            "komek_messages_out", "Outbound messages", ["channel"], registry=self.registry
+        )
+        self.errors = Counter(
+            "komek_errors", "Requests that failed", ["route"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "komek_turn_seconds",
+            "Time to answer one inbound message",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.registry.register(_MissingTranslations(translator))
+
+
+class _MissingTranslations(Collector):
+    def __init__(self, translator: Translator) -> None:
+        self.translator = translator
+
+    def collect(self) -> Any:
+        family = GaugeMetricFamily(
+            "komek_missing_translations",
+            "Strings that fell back to another language",
+            labels=["language"],
+        )
+        for language, count in sorted(self.translator.missing.items()):
+            family.add_metric([language], count)
+        yield family
