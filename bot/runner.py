@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from redis.asyncio import Redis
+from redis.exceptions import LockError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,7 +56,8 @@ class Outgoing:
 
 
 class Locks:
-    """One lock per contact, in this process (Redis provides the cross-worker one)."""
+    """One lock per contact, in this process: enough for one worker. `RedisLocks` holds the
+    same lock across every worker sharing a Redis."""
 
     def __init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -67,6 +70,45 @@ class Locks:
             self._locks[contact_id] = lock
         async with lock:
             yield
+
+
+class RedisLocks(Locks):
+    """A per-contact lock in Redis, shared by all workers. It expires after `timeout` seconds
+    (a turn takes milliseconds) so that a worker killed while holding it does not block the
+    person for ever."""
+
+    def __init__(self, client: Redis, timeout: float = 10.0) -> None:
+        super().__init__()
+        self.client = client
+        self.timeout = timeout
+
+    @asynccontextmanager
+    async def hold(self, contact_id: int) -> AsyncIterator[None]:
+        async with super().hold(contact_id):  # one waiter per process goes to Redis
+            lock = self.client.lock(
+                RedisKeys.contact_lock(contact_id),
+                timeout=self.timeout,
+                blocking_timeout=self.timeout,
+            )
+            if not await lock.acquire():
+                raise TimeoutError(f"contact {contact_id} is locked by another worker")
+            try:
+                yield
+            finally:
+                try:
+                    await lock.release()
+                except LockError:  # it expired meanwhile: the work is committed anyway
+                    log.warning("lock of contact %s expired before release", contact_id)
+
+
+class RedisKeys:
+    """Every Redis key Komek uses, built in one place."""
+
+    PREFIX = "komek"
+
+    @classmethod
+    def contact_lock(cls, contact_id: int) -> str:
+        return f"{cls.PREFIX}:lock:contact:{contact_id}"
 
 
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
@@ -127,61 +169,84 @@ class Runner:
         return contact
 
     async def process(self, message_id: int) -> list[Outgoing]:
-        """Run the conversation for one recorded message; the replies to send, already stored."""
+        """Run the conversation for a recorded message, and first for every earlier one of the
+        same person still waiting (so that a person's messages are answered in the order they
+        were recorded, whichever worker got them). Returns the replies to send, already stored."""
         async with self.sessions() as db:
             contact_id = await db.scalar(select(Message.contact_id).where(Message.id == message_id))
         if contact_id is None:
             return []
         async with self.locks.hold(contact_id), self.sessions() as db, db.begin():
-            message = await db.get(Message, message_id, with_for_update=True)
-            if message is None or message.status != RECEIVED:
+            waiting = list(
+                await db.scalars(
+                    select(Message)
+                    .where(
+                        Message.contact_id == contact_id,
+                        Message.direction == "in",
+                        Message.status == RECEIVED,
+                        Message.id <= message_id,
+                    )
+                    .order_by(Message.id)
+                    .with_for_update()
+                )
+            )
+            if not waiting:
                 return []
             contact = await db.get(Contact, contact_id)
             assert contact is not None
             conversation = await db.get(Conversation, contact_id)
-            state = conversation.state if conversation is not None else new_session()
-            now = self.clock()
-            turn = resume(
-                state,
-                Inbound(
-                    message.body or "",
-                    now,
-                    message.channel,
-                    choice=message.choice,
-                    language_hint=message.language_hint,
-                ),
-                self.store,
-                LabelOfTranslator(self.translator),
-            )
-            for event in turn.events:
-                await self._apply(db, contact, event.kind, event.data, now)
-            language = str(turn.session.get("lang") or "ru")
-            contact.language = language
             if conversation is None:
-                db.add(Conversation(contact_id=contact_id, state=turn.session, updated_at=now))
-            else:
-                conversation.state = turn.session
-                conversation.updated_at = now
-            message.status = PROCESSED
-            message.updated_at = now
-            if not contact.consent:
-                message.body = None  # no consent, nothing of what was typed is kept
-            outgoing = []
-            for reply in turn.replies:
-                text, choices = self._render(reply, message.channel, language)
-                out = Message(
-                    contact_id=contact_id,
-                    channel=message.channel,
-                    direction="out",
-                    body=text if contact.consent else None,
-                    status=QUEUED,
-                    created_at=now,
-                    updated_at=now,
+                conversation = Conversation(
+                    contact_id=contact_id, state=new_session(), updated_at=self.clock()
                 )
-                db.add(out)
-                await db.flush()
-                outgoing.append(Outgoing(out.id, text, choices))
+                db.add(conversation)
+            outgoing: list[Outgoing] = []
+            for message in waiting:
+                outgoing.extend(await self._turn(db, contact, conversation, message))
             return outgoing
+
+    async def _turn(
+        self, db: AsyncSession, contact: Contact, conversation: Conversation, message: Message
+    ) -> list[Outgoing]:
+        now = self.clock()
+        turn = resume(
+            conversation.state,
+            Inbound(
+                message.body or "",
+                now,
+                message.channel,
+                choice=message.choice,
+                language_hint=message.language_hint,
+            ),
+            self.store,
+            LabelOfTranslator(self.translator),
+        )
+        for event in turn.events:
+            await self._apply(db, contact, event.kind, event.data, now)
+        language = str(turn.session.get("lang") or "ru")
+        contact.language = language
+        conversation.state = turn.session
+        conversation.updated_at = now
+        message.status = PROCESSED
+        message.updated_at = now
+        if not contact.consent:
+            message.body = None  # no consent, nothing of what was typed is kept
+        outgoing = []
+        for reply in turn.replies:
+            text, choices = self._render(reply, message.channel, language)
+            out = Message(
+                contact_id=contact.id,
+                channel=message.channel,
+                direction="out",
+                body=text if contact.consent else None,
+                status=QUEUED,
+                created_at=now,
+                updated_at=now,
+            )
+            db.add(out)
+            await db.flush()
+            outgoing.append(Outgoing(out.id, text, choices))
+        return outgoing
 
     def _render(
         self, reply: Reply, channel: str, language: str

@@ -4,6 +4,7 @@ catalogs are opened and closed with the app."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     generate_latest,
 )
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from bot.appkeys import CONFIG, METRICS, RUNNER
@@ -25,7 +27,7 @@ from bot.config import Config
 from bot.i18n import Translator
 from bot.metrics import Metrics
 from bot.parameters import default_store
-from bot.runner import InboundMessage, Runner
+from bot.runner import InboundMessage, RedisLocks, Runner
 from bot.storage.db import make_engine, sessionmaker, upgrade
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,12 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return web.json_response({"error": "something went wrong; please try again"}, status=500)
 
 
+async def _recover(runner: Runner) -> None:
+    recovered = await runner.recover()
+    if recovered:
+        log.info("processed %d message(s) recorded before a restart", recovered)
+
+
 def create_app(config: Config, translator: Translator | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     app[CONFIG] = config
@@ -145,11 +153,17 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         if config.sqlite:
             await upgrade(engine)  # the embedded database migrates itself
         runner = Runner(sessionmaker(engine), default_store(), translator, now)
+        redis = Redis.from_url(config.redis_url) if config.redis_url else None
+        if redis is not None:
+            runner.locks = RedisLocks(redis)  # one lock per person across every worker
         app[RUNNER] = runner
-        recovered = await runner.recover()
-        if recovered:
-            log.info("processed %d message(s) recorded before a restart", recovered)
+        # What a crash left recorded but unanswered is processed while the server already
+        # serves: the person's lock keeps it in order with anything new from them.
+        recovery = asyncio.create_task(_recover(runner))
         yield
+        await recovery
+        if redis is not None:
+            await redis.aclose()
         await engine.dispose()
 
     app.cleanup_ctx.append(database)
