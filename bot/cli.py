@@ -168,7 +168,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     from aiohttp import web  # noqa: PLC0415
 
-    from bot.server import create_app  # noqa: PLC0415
+    from bot.server import PrivateAccessLogger, create_app  # noqa: PLC0415
 
     config = _config()
     logging.basicConfig(
@@ -176,7 +176,13 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(f"Komek web chat: http://{config.host}:{config.port}/\n")
     out.flush()
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    web.run_app(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        print=None,
+        access_log_class=PrivateAccessLogger,
+    )
     return 0
 
 

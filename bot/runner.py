@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +31,8 @@ from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, new_session, resume
 
 log = logging.getLogger(__name__)
+
+Sender = Callable[[str, list["Outgoing"]], Awaitable[None]]
 
 RECEIVED, PROCESSED, QUEUED, SENT, FAILED = "received", "processed", "queued", "sent", "failed"
 
@@ -121,6 +123,8 @@ class Runner:
     translator: Translator
     clock: Callable[[], datetime]
     locks: Locks = field(default_factory=Locks)
+    # How each channel delivers replies that no request is waiting for (after a restart).
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     async def record(self, inbound: InboundMessage) -> int | None:
         """Store the inbound message; None when the channel already delivered this one."""
@@ -310,15 +314,21 @@ class Runner:
         return await self.process(message_id)
 
     async def recover(self) -> int:
-        """Process every message recorded but not processed (after a crash or restart)."""
+        """Process every message recorded but not processed (after a crash or restart), and
+        deliver the replies through the channel's sender, where it has one (a web chat's
+        request is gone: its replies wait, queued, and the page asks again)."""
         async with self.sessions() as db:
-            ids = list(
-                await db.scalars(
-                    select(Message.id)
+            rows = list(
+                await db.execute(
+                    select(Message.id, Message.channel, Contact.address)
+                    .join(Contact, Contact.id == Message.contact_id)
                     .where(Message.direction == "in", Message.status == RECEIVED)
                     .order_by(Message.id)
                 )
             )
-        for message_id in ids:
-            await self.process(message_id)
-        return len(ids)
+        for message_id, channel, address in rows:
+            replies = await self.process(message_id)
+            sender = self.senders.get(channel)
+            if replies and sender is not None:
+                await sender(address, replies)
+        return len(rows)

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     generate_latest,
@@ -23,6 +24,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from bot.appkeys import CONFIG, METRICS, RUNNER
+from bot.channels import sms, telegram
 from bot.config import Config
 from bot.i18n import Translator
 from bot.metrics import Metrics
@@ -157,11 +159,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         if redis is not None:
             runner.locks = RedisLocks(redis)  # one lock per person across every worker
         app[RUNNER] = runner
-        # What a crash left recorded but unanswered is processed while the server already
-        # serves: the person's lock keeps it in order with anything new from them.
-        recovery = asyncio.create_task(_recover(runner))
         yield
-        await recovery
         if redis is not None:
             await redis.aclose()
         await engine.dispose()
@@ -171,4 +169,25 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
     app.router.add_post("/api/chat", chat_api)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    sms.setup(app)
+    if config.telegram_token:
+        telegram.setup(app)
+    app.cleanup_ctx.append(recovery)  # last: after every channel has registered its sender
     return app
+
+
+async def recovery(app: web.Application) -> AsyncIterator[None]:
+    """What a crash left recorded but unanswered is processed while the server already serves:
+    the person's lock keeps it in order with anything new from them."""
+    task = asyncio.create_task(_recover(app[RUNNER]))
+    yield
+    await task
+
+
+class PrivateAccessLogger(AbstractAccessLogger):
+    """Access log without query strings: they carry phone numbers, texts and tokens (SMS)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
+        )

@@ -1,0 +1,1 @@
+"""The channels that carry conversations: Telegram and SMS, each joining the one aiohttp app."""

@@ -1,0 +1,334 @@
+"""The Telegram channel against a local Bot API stub: webhook and polling, buttons, duplicates,
+bad bodies, flood waits for one chat only, a blocked bot, long texts; and the aiohttp transport's
+mapping of timeouts, connection errors and HTTP errors to PTB's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.appkeys import RUNNER
+from bot.channels.telegram import (
+    SECRET_HEADER,
+    TELEGRAM,
+    TEXT_LIMIT,
+    WEBHOOK_PATH,
+    make_bot,
+    parse_update,
+    setup,
+    split_text,
+)
+from bot.channels.telegram_transport import AiohttpRequest
+from bot.config import Config
+from bot.i18n import Translator
+from bot.runner import Outgoing
+from bot.server import create_app
+from bot.storage.models import Contact, Message
+from tests.bot.telegram_stub import BotApiStub
+
+TOKEN = "123456:TEST-token"
+SECRET = "s3cret-Token_1"
+KAZAKH = 1001
+OTHER = 1002
+_ids = itertools.count(1)
+
+
+def message(chat_id: int, text: str, language: str = "kk", update_id: int | None = None) -> Any:
+    update_id = next(_ids) if update_id is None else update_id
+    user = {"id": chat_id, "is_bot": False, "first_name": "Айгүл", "language_code": language}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_790_000_000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+def press(chat_id: int, data: str, language: str = "kk") -> Any:
+    update_id = next(_ids)
+    user = {"id": chat_id, "is_bot": False, "first_name": "Айгүл", "language_code": language}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"q{update_id}",
+            "from": user,
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": 1_790_000_000,
+                "chat": {"id": chat_id, "type": "private"},
+            },
+        },
+    }
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[BotApiStub]:
+    server = await BotApiStub().start()
+    yield server
+    await server.close()
+
+
+def _app(tmp_path: Path, stub: BotApiStub, translator: Translator, secret: str | None) -> Any:
+    config = Config(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}",
+        telegram_token=TOKEN,
+        telegram_api_url=stub.url,
+        telegram_webhook_secret=secret,
+    )
+    app = create_app(config, translator)
+    if not any(r.resource and r.resource.canonical == WEBHOOK_PATH for r in app.router.routes()):
+        setup(app, poll_timeout=1, shutdown_grace=3.0)
+    return app
+
+
+@pytest.fixture
+async def client(
+    stub: BotApiStub, aiohttp_client: Any, tmp_path: Path, translator: Translator
+) -> TestClient[Any, Any]:
+    result: TestClient[Any, Any] = await aiohttp_client(_app(tmp_path, stub, translator, SECRET))
+    return result
+
+
+async def post(client: TestClient[Any, Any], body: Any, secret: str | None = SECRET) -> int:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    if isinstance(body, bytes):
+        response = await client.post(WEBHOOK_PATH, data=io.BytesIO(body), headers=headers)
+    else:
+        response = await client.post(WEBHOOK_PATH, json=body, headers=headers)
+    return response.status
+
+
+def buttons(call: Any) -> list[str]:
+    markup = call.params.get("reply_markup") or {"inline_keyboard": []}
+    return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+
+
+async def messages_in(app: web.Application) -> list[Message]:
+    async with app[RUNNER].sessions() as db:
+        return list(await db.scalars(select(Message).where(Message.direction == "in")))
+
+
+# -- webhook -------------------------------------------------------------------------------
+
+
+async def test_a_kazakh_family_starts_and_presses_yes(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    assert await post(client, message(KAZAKH, "/start from-akimat")) == 200
+    sent = await stub.wait_for("sendMessage")
+    consent = sent[-1]
+    assert int(consent.params["chat_id"]) == KAZAKH
+    assert buttons(consent) == ["yes", "no"]
+    assert any(c in consent.params["text"] for c in "әғқңөұүі")  # in Kazakh
+
+    assert await post(client, press(KAZAKH, "yes")) == 200
+    answered = await stub.wait_for("answerCallbackQuery")
+    assert answered[0].params["callback_query_id"].startswith("q")
+    region = (await stub.wait_for("sendMessage", len(sent) + 1))[-1]
+    assert "Қай өңірде тұрасыз?" in region.params["text"]
+    assert "astana" in buttons(region)
+    rows = region.params["reply_markup"]["inline_keyboard"]
+    assert all(len(row) <= 2 for row in rows)
+
+    commands = await stub.wait_for("setMyCommands", 3)
+    by_language = {c.params.get("language_code"): c.params["commands"] for c in commands}
+    assert set(by_language) == {"kk", "ru", None}
+    assert [c["command"] for c in by_language["kk"]] == [
+        "start",
+        "menu",
+        "help",
+        "language",
+        "stop",
+    ]
+    assert by_language["ru"][1]["description"] == "Открыть главное меню"
+    assert by_language[None][1]["description"] == "Open the main menu"
+
+
+async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_recorded(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    assert await post(client, message(KAZAKH, "/start"), secret="wrong") == 401
+    assert await post(client, message(KAZAKH, "/start"), secret=None) == 401
+    assert await messages_in(client.app) == []
+    await asyncio.sleep(0.1)
+    assert stub.sent() == []
+
+
+async def test_a_duplicate_update_is_answered_once(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    update = message(KAZAKH, "/start")
+    assert await post(client, update) == 200
+    first = len(await stub.wait_for("sendMessage"))
+    assert await post(client, update) == 200
+    await asyncio.sleep(0.3)
+    assert len(stub.sent()) == first
+    assert len(await messages_in(client.app)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"\xff\xfe", 400),
+        (b"[1, 2]", 400),
+        (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"update_id": "7", "message": {}}', 400),
+        (b'{"update_id": 7, "message": {"chat": {"id": "x"}}}', 400),
+        (b'{"update_id": 8, "edited_message": {"text": "hi"}}', 200),
+        (b'{"update_id": 9, "poll": {"id": "1"}}', 200),
+        (b"x" * (1024 * 1024 + 1), 413),
+    ],
+)
+async def test_bad_bodies_get_a_4xx_and_unknown_updates_are_ignored(
+    client: TestClient[Any, Any], stub: BotApiStub, body: bytes, status: int
+) -> None:
+    assert await post(client, body) == status
+    assert await messages_in(client.app) == []
+    assert stub.sent() == []
+
+
+async def test_a_flood_wait_holds_back_only_that_chat(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    stub.flood[KAZAKH] = (1, 1)
+    assert await post(client, message(KAZAKH, "/start")) == 200
+    await asyncio.sleep(0.05)
+    assert await post(client, message(OTHER, "/start", "ru")) == 200
+    await stub.wait_for("sendMessage", 2, timeout=5)
+    other = stub.sent(OTHER)
+    assert other, "the other chat's reply goes out while the first one waits"
+    kazakh = stub.sent(KAZAKH)
+    assert kazakh and other[0].at < kazakh[0].at
+    assert kazakh[0].at - other[0].at > 0.5  # the flooded chat waited its retry_after
+    assert buttons(kazakh[-1]) == ["yes", "no"]
+    assert [int(c.params["chat_id"]) for c in stub.refused("sendMessage")] == [KAZAKH]
+
+
+async def test_a_blocked_bot_opts_the_contact_out(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    stub.blocked.add(KAZAKH)
+    assert await post(client, message(KAZAKH, "/start")) == 200
+    for _ in range(200):
+        async with client.app[RUNNER].sessions() as db:
+            contact = await db.scalar(select(Contact).where(Contact.address == str(KAZAKH)))
+            failed = list(await db.scalars(select(Message).where(Message.status == "failed")))
+        if contact is not None and contact.opted_out and failed:
+            break
+        await asyncio.sleep(0.02)
+    assert contact is not None and contact.opted_out
+    assert {m.error for m in failed} == {"Forbidden"}
+
+
+async def test_a_long_text_is_split_at_4096_on_lines(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    line = ("Отбасы табысы " * 20).strip() + "\n"
+    text = line * 20
+    channel = client.app[TELEGRAM]
+    await channel.deliver(OTHER, [Outgoing(999_999, text, (("yes", "Иә"), ("no", "Жоқ")))])
+    parts = stub.sent(OTHER)
+    assert len(parts) == 2
+    assert all(len(p.params["text"]) <= TEXT_LIMIT for p in parts)
+    assert "\n".join(p.params["text"] for p in parts) == text.rstrip("\n")  # cut at line ends
+    assert buttons(parts[0]) == [] and buttons(parts[1]) == ["yes", "no"]
+
+
+def test_split_text() -> None:
+    assert split_text("short") == ["short"]
+    parts = split_text("a" * 5000)
+    assert [len(p) for p in parts] == [4096, 904]
+    emoji = "😀" * 3000  # two UTF-16 units each
+    assert all(len(p.encode("utf-16-le")) // 2 <= TEXT_LIMIT for p in split_text(emoji))
+    assert "".join(split_text(emoji)) == emoji
+
+
+def test_parse_update_reads_messages_and_button_presses() -> None:
+    incoming = parse_update(message(5, "/start abc", "kk", update_id=77))
+    assert incoming is not None
+    assert (incoming.update_id, incoming.chat_id, incoming.text, incoming.language) == (
+        77,
+        5,
+        "/start abc",
+        "kk",
+    )
+    pressed = parse_update(press(5, "yes", "ru"))
+    assert pressed is not None and pressed.choice == "yes" and pressed.callback_id
+    group = message(5, "hi")
+    group["message"]["chat"]["type"] = "group"
+    assert parse_update(group) is None
+
+
+# -- polling -------------------------------------------------------------------------------
+
+
+async def test_polling_without_a_webhook_secret(
+    stub: BotApiStub, aiohttp_client: Any, tmp_path: Path, translator: Translator
+) -> None:
+    client: TestClient[Any, Any] = await aiohttp_client(_app(tmp_path, stub, translator, None))
+    await stub.push(message(KAZAKH, "/start"))
+    consent = (await stub.wait_for("sendMessage"))[-1]
+    assert buttons(consent) == ["yes", "no"]
+    await stub.push(press(KAZAKH, "yes"))
+    await stub.wait_for("answerCallbackQuery")
+    region = (await stub.wait_for("sendMessage", 2))[-1]
+    assert "Қай өңірде тұрасыз?" in region.params["text"]
+    assert stub.of("deleteWebhook")
+    offsets = [int(c.params.get("offset") or 0) for c in stub.of("getUpdates")]
+    assert offsets == sorted(offsets)
+    assert await post(client, message(KAZAKH, "/start")) == 401  # no webhook without a secret
+    assert len(await messages_in(client.app)) == 2
+
+
+# -- the transport -------------------------------------------------------------------------
+
+
+async def test_the_transport_maps_http_and_network_errors(stub: BotApiStub) -> None:
+    async with aiohttp.ClientSession() as session:
+        bot = make_bot(TOKEN, stub.url, session)
+        async with bot:
+            stub.flood[7] = (1, 1)
+            with pytest.raises(RetryAfter) as flood:
+                await bot.send_message(7, "hi")
+            assert "1" in str(flood.value)
+            stub.blocked.add(8)
+            with pytest.raises(Forbidden):
+                await bot.send_message(8, "hi")
+            stub.hang.add(9)
+            with pytest.raises(TimedOut):
+                await bot.send_message(9, "hi", read_timeout=0.2, write_timeout=0.2)
+            sent = await bot.send_message(10, "Сәлем")
+            assert sent.text == "Сәлем" and sent.chat.id == 10
+
+    unused = await _closed_port()
+    request = AiohttpRequest(connect_timeout=1.0)
+    async with request:
+        with pytest.raises(NetworkError) as refused:
+            await request.post(f"http://127.0.0.1:{unused}/bot{TOKEN}/getMe")
+        assert not isinstance(refused.value, TimedOut)
+
+
+async def _closed_port() -> int:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port: int = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    return port
