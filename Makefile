@@ -57,6 +57,7 @@ check: lint typecheck contracts catalogs-check
 bench: $(STAMP) catalogs
 	$(BIN)/python benchmarks/assess.py
 	$(BIN)/python benchmarks/sms_cost.py
+	$(BIN)/python -m benchmarks.webhook_load
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

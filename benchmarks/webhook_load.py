@@ -1,0 +1,249 @@
+"""Telegram webhook under load, run by `make bench`.
+
+N simulated people each send 12 messages to the Telegram webhook one after another (the next only
+after the reply to the previous has reached the Bot API), C people at a time. Replies are received
+by a local Bot API stub in this process. Every step is durable: each update is recorded in the
+database before the webhook answers 200. Printed per setup: updates/s, p50/p90/p99 end-to-end
+latency (update posted -> reply received by the stub), replies vs sent, and the servers' RSS.
+
+Setups: one worker on SQLite; two workers on PostgreSQL + Redis (skipped with a note when they are
+not running). Targets on this machine: at least 500 updates/s with p99 under 100 ms on SQLite, and
+more with two workers; replies equal sent. Loopback only; bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from bot.storage.db import make_engine, upgrade
+from tests.bot.servers import Server
+
+TOKEN = "123456:bench"
+SECRET = "bench-secret"
+SCRIPT = ["/start", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "menu", "2"]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+class Stub:
+    """The Bot API as far as the channel uses it; resolves a waiter when a chat gets a reply."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.replies = 0
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(await request.post()) if request.can_read_body else {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        if method == "getMe":
+            result: Any = {"id": 1, "is_bot": True, "first_name": "Komek", "username": "komek_bot"}
+        elif method == "sendMessage":
+            self.replies += 1
+            chat = int(params["chat_id"])
+            waiter = self.waiting.pop(chat, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(time.perf_counter())
+            result = {
+                "message_id": self.replies,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "text": "ok",
+            }
+        elif method == "getUpdates":
+            result = []
+        else:
+            result = True
+        return web.json_response({"ok": True, "result": result})
+
+
+async def person(
+    client: aiohttp.ClientSession,
+    servers: list[Server],
+    stub: Stub,
+    *,
+    chat: int,
+    counter: itertools.count[int],
+    latencies: list[float],
+) -> int:
+    sent = 0
+    workers = itertools.cycle(servers)
+    loop = asyncio.get_running_loop()
+    for text in SCRIPT:
+        update_id = next(counter)
+        update = {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "A", "language_code": "kk"},
+                "text": text,
+            },
+        }
+        waiter: asyncio.Future[float] = loop.create_future()
+        stub.waiting[chat] = waiter
+        started = time.perf_counter()
+        server = next(workers)
+        async with client.post(
+            f"{server.url}/telegram/webhook",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"webhook answered {response.status}")
+        sent += 1
+        try:
+            arrived = await asyncio.wait_for(waiter, timeout=10)
+        except TimeoutError:
+            continue
+        latencies.append(arrived - started)
+    return sent
+
+
+def rss_mib(server: Server) -> tuple[float, float]:
+    """(current, peak) resident set of a server process, MiB."""
+    assert server.process is not None
+    fields = {}
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value
+    return (
+        int(fields["VmRSS"].split()[0]) / 1024,
+        int(fields["VmHWM"].split()[0]) / 1024,
+    )
+
+
+async def run(name: str, env: dict[str, str], workers: int, people: int, concurrency: int) -> None:
+    stub = Stub()
+    await stub.start()
+    env = {
+        **env,
+        "KOMEK_TELEGRAM_TOKEN": TOKEN,
+        "KOMEK_TELEGRAM_API_URL": stub.url,
+        "KOMEK_TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = [Server(env, Path(tmp) / f"worker{n}.log") for n in range(workers)]
+        await asyncio.gather(*(s.start() for s in servers))
+        latencies: list[float] = []
+        counter = itertools.count(1)
+        gate = asyncio.Semaphore(concurrency)
+        try:
+            connector = aiohttp.TCPConnector(limit=concurrency * 2)
+            async with aiohttp.ClientSession(connector=connector) as client:
+
+                async def one(chat: int) -> int:
+                    async with gate:
+                        return await person(
+                            client, servers, stub, chat=chat, counter=counter, latencies=latencies
+                        )
+
+                started = time.perf_counter()
+                sent = sum(await asyncio.gather(*(one(10_000 + n) for n in range(people))))
+                elapsed = time.perf_counter() - started
+            memory = [rss_mib(s) for s in servers]
+        finally:
+            for server in servers:
+                server.stop()
+            await stub.close()
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
+
+    print(f"\n  {name}: {people} people × {len(SCRIPT)} messages, {concurrency} at a time")
+    print(f"    updates/s          {sent / elapsed:8.0f}")
+    print(
+        f"    latency ms         p50 {pct(0.5):6.1f}   p90 {pct(0.9):6.1f}   p99 {pct(0.99):6.1f}"
+        f"   mean {statistics.fmean(ordered) * 1000 if ordered else 0:6.1f}"
+    )
+    print(f"    replies / sent     {len(latencies)} / {sent}")
+    for n, (now, peak) in enumerate(memory):
+        print(f"    worker {n} RSS       {now:6.1f} MiB (peak {peak:.1f} MiB)")
+
+
+async def postgres_database() -> str | None:
+    try:
+        admin = await asyncpg.connect(PG_ADMIN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    name = f"komek_bench_{uuid.uuid4().hex[:10]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    return name
+
+
+async def drop(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+async def main(people: int, concurrency: int) -> None:
+    print("Telegram webhook load (every update recorded before its 200)")
+    with tempfile.TemporaryDirectory() as tmp:
+        await run(
+            "one worker, SQLite",
+            {"KOMEK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"},
+            1,
+            people,
+            concurrency,
+        )
+    name = await postgres_database()
+    if name is None:
+        print("\n  two workers, PostgreSQL + Redis: skipped (PostgreSQL not reachable)")
+        return
+    try:
+        await run(
+            "two workers, PostgreSQL + Redis",
+            {
+                "KOMEK_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
+                "KOMEK_REDIS_URL": REDIS_URL,
+            },
+            2,
+            people,
+            concurrency,
+        )
+    finally:
+        await drop(name)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=40)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.people, arguments.concurrency))
