@@ -3,10 +3,12 @@ message recorded before a crash processed after the restart."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -15,19 +17,36 @@ from bot.runner import InboundMessage, Runner
 from bot.storage.db import make_engine, sessionmaker, upgrade
 from bot.storage.models import Assessment, Contact, Message
 from core.parameters import ParameterStore
+from tests.bot.test_storage import PG_ADMIN, _postgres_available
+from tests.conftest import require_service
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
 T13 = ["Сәлем", "1", "6", "28 2 5", "0", "1", "0", "30000", "1", "1"]
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def runner(
-    tmp_path: Path, store: ParameterStore, translator: Translator
+    request: pytest.FixtureRequest, tmp_path: Path, store: ParameterStore, translator: Translator
 ) -> AsyncIterator[Runner]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    """The same tests on the embedded SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}"
+        name = None
+    else:
+        require_service(await _postgres_available(), f"PostgreSQL is not reachable at {PG_ADMIN}")
+        name = f"komek_test_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    engine = make_engine(url)
     await upgrade(engine)
     yield Runner(sessionmaker(engine), store, translator, lambda: NOW)
     await engine.dispose()
+    if name is not None:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 def sms(text: str, n: int) -> InboundMessage:
