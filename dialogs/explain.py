@@ -261,39 +261,62 @@ def headline(a: Assessment) -> Text:
     return msg("Your family is likely not eligible for TSA now.")
 
 
-def amounts(a: Assessment) -> list[Text]:
+def amounts(a: Assessment, short: bool = False) -> list[Text]:
+    """The money lines: TSA, the child payment, the large-family allowance, and the income change
+    that would make the family eligible. `short` is the wording SMS can afford."""
     lines: list[Text] = []
+    money, total = Money(a.monthly_amount), Money(a.quarter_total)
     if a.status == ELIGIBLE:
         lines.append(
             nmsg(
+                "{amount} a month for {n} month: {total}.",
+                "{amount} a month for {n} months: {total}.",
+                a.months,
+                amount=money,
+                total=total,
+            )
+            if short
+            else nmsg(
                 "TSA: {amount} a month for {n} month, {total} in all.",
                 "TSA: {amount} a month for {n} months, {total} in all.",
                 a.months,
-                amount=Money(a.monthly_amount),
-                total=Money(a.quarter_total),
+                amount=money,
+                total=total,
             )
         )
         if a.child_payment_monthly > 0:
+            child, count = Money(a.child_payment_monthly), a.child_payment_children
             lines.append(
                 nmsg(
+                    "Plus {amount} a month for {n} child aged 1-6.",
+                    "Plus {amount} a month for {n} children aged 1-6.",
+                    count,
+                    amount=child,
+                )
+                if short
+                else nmsg(
                     "Additional payment for {n} child aged 1 to 6: {amount} a month.",
                     "Additional payment for {n} children aged 1 to 6: {amount} a month.",
-                    a.child_payment_children,
-                    amount=Money(a.child_payment_monthly),
+                    count,
+                    amount=child,
                 )
             )
     if a.large_family_allowance_monthly > 0:
+        allowance = Money(a.large_family_allowance_monthly)
         lines.append(
-            msg(
-                "Large-family allowance: {amount} a month, whatever the income.",
-                amount=Money(a.large_family_allowance_monthly),
+            msg("Large-family allowance: {amount} a month.", amount=allowance)
+            if short
+            else msg(
+                "Large-family allowance: {amount} a month, whatever the income.", amount=allowance
             )
         )
     if a.status == INELIGIBLE and a.income_gap > 0 and _only_income_refuses(a):
+        gap = Money(a.income_gap)
         lines.append(
-            msg(
-                "With {amount} less family income a month the family would qualify.",
-                amount=Money(a.income_gap),
+            msg("With {amount} less income a month you would qualify.", amount=gap)
+            if short
+            else msg(
+                "With {amount} less family income a month the family would qualify.", amount=gap
             )
         )
     return lines
@@ -309,36 +332,7 @@ def short_summary(a: Assessment) -> list[Text]:
         lines = [msg("A specialist must check your case.")]
     else:
         lines = [msg("Likely not eligible now.")]
-    if a.status == ELIGIBLE:
-        lines.append(
-            nmsg(
-                "{amount} a month for {n} month: {total}.",
-                "{amount} a month for {n} months: {total}.",
-                a.months,
-                amount=Money(a.monthly_amount),
-                total=Money(a.quarter_total),
-            )
-        )
-        if a.child_payment_monthly > 0:
-            lines.append(
-                nmsg(
-                    "Plus {amount} a month for {n} child aged 1-6.",
-                    "Plus {amount} a month for {n} children aged 1-6.",
-                    a.child_payment_children,
-                    amount=Money(a.child_payment_monthly),
-                )
-            )
-    if a.large_family_allowance_monthly > 0:
-        lines.append(
-            msg(
-                "Large-family allowance: {amount} a month.",
-                amount=Money(a.large_family_allowance_monthly),
-            )
-        )
-    if a.status == INELIGIBLE and a.income_gap > 0 and _only_income_refuses(a):
-        lines.append(
-            msg("With {amount} less income a month you would qualify.", amount=Money(a.income_gap))
-        )
+    lines.extend(amounts(a, short=True))
     if a.poverty_line_estimated:
         lines.append(msg("The poverty line is an estimate: the real amount may be higher."))
     lines.append(next_step(a, short=True))
