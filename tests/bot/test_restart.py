@@ -68,7 +68,7 @@ async def test_acknowledged_updates_survive_a_kill_and_restart(tmp_path: Path) -
         restarted = Server(env, tmp_path / "second.log")
         await restarted.start()
         try:
-            for _ in range(500):  # recovery runs in the background after the start
+            for _ in range(1500):  # recovery runs in the background after the start
                 rows = _statuses(database, acknowledged)
                 if all(status == "processed" for status in rows.values()):
                     break
@@ -79,12 +79,13 @@ async def test_acknowledged_updates_survive_a_kill_and_restart(tmp_path: Path) -
         server.stop()
         await stub.close()
     rows = _statuses(database, acknowledged)
-    assert set(rows) == {str(n) for n in acknowledged}
+    assert set(rows) == {str(n) for n in acknowledged}, "an acknowledged update was not recorded"
     assert all(status == "processed" for status in rows.values()), rows
     answered = {int(c.params["chat_id"]) - 5000 for c in stub.sent()}
     queued = _queued_chats(database)
     # Every acknowledged update got its reply, or (killed mid-send) has it waiting in the outbox.
-    assert set(acknowledged) <= answered | queued
+    missing = set(acknowledged) - answered - queued
+    assert not missing, f"acknowledged but neither answered nor queued: {sorted(missing)}"
 
 
 def _statuses(database: Path, acknowledged: list[int]) -> dict[str, str]:
