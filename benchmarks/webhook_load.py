@@ -212,16 +212,19 @@ async def drop(name: str) -> None:
     await admin.close()
 
 
-async def main(people: int, concurrency: int) -> None:
+async def main(people: int, concurrency: int, setup: str) -> None:
     print("Telegram webhook load (every update recorded before its 200)")
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(
-            "one worker, SQLite",
-            {"KOMEK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"},
-            1,
-            people,
-            concurrency,
-        )
+    if setup in ("all", "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            await run(
+                "one worker, SQLite",
+                {"KOMEK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"},
+                1,
+                people,
+                concurrency,
+            )
+    if setup == "sqlite":
+        return
     name = await postgres_database()
     if name is None:
         print("\n  two workers, PostgreSQL + Redis: skipped (PostgreSQL not reachable)")
@@ -245,5 +248,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--setup", choices=("all", "sqlite", "postgresql"), default="all")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.people, arguments.concurrency))
+    asyncio.run(main(arguments.people, arguments.concurrency, arguments.setup))

@@ -5,6 +5,8 @@ answered, then take the contact's lock, load the session, run the engine, and co
 transaction the new session, the effects of its events (consent, forget me, opt-out, an
 assessment) and the outbound messages. Only then does the channel send them. A message recorded
 but not processed (a crash between the two) is processed by `recover` when the server starts.
+
+Each transaction is one function of a connection, run whole by `Database.run` (see there why).
 """
 
 from __future__ import annotations
@@ -12,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
 from bot.render import LabelOfTranslator, render_menu, render_text
+from bot.storage.database import Database
 from bot.storage.models import Assessment, Contact, Conversation, Message
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, new_session, resume
@@ -45,6 +49,11 @@ class InboundMessage:
     external_id: str | None = None
     choice: str | None = None
     language_hint: str | None = None
+
+
+class Recorded(NamedTuple):
+    message_id: int
+    contact_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,142 +124,280 @@ class RedisKeys:
 
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
 
+CONTACTS = cast(Table, Contact.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+MESSAGES = cast(Table, Message.__table__)
+ASSESSMENTS = cast(Table, Assessment.__table__)
+
+# A whole self-assessment, for `Runner.warm_up`: greeting, [language], consent, region, ages,
+# the rest of the questions, the result and its explanation.
+WARM_UP = ("/start", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "1", "menu")
+
+# Contact ids by (channel, address), so that recording a message is one statement. Ids never
+# change; a contact deleted meanwhile makes the insert fail and the id is looked up again.
+CONTACT_CACHE_LIMIT = 100_000
+
+
+@dataclass
+class _Person:
+    """The contact's row as a turn reads and changes it."""
+
+    consent: bool
+    consent_at: datetime | None
+    opted_out: bool
+    language: str | None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "consent": self.consent,
+            "consent_at": self.consent_at,
+            "opted_out": self.opted_out,
+            "language": self.language,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Writing:
+    """Whose turn is being written, and when."""
+
+    contact_id: int
+    person: _Person
+    now: datetime
+
+
+def _insert_new(table: Table) -> dict[str, Insert]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, per dialect."""
+    return {
+        "postgresql": postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id),
+        "sqlite": sqlite.insert(table).on_conflict_do_nothing().returning(table.c.id),
+    }
+
+
+# The statements of a turn, built once: building and keying a statement costs more than SQLite
+# takes to run it.
+_m, _c, _v = MESSAGES.c, CONTACTS.c, CONVERSATIONS.c
+NEW_MESSAGE = _insert_new(MESSAGES)  # a repeated delivery (same channel id) returns no row
+NEW_CONTACT = _insert_new(CONTACTS)
+CONTACT_ID = select(_c.id).where(
+    _c.channel == bindparam("contact_channel"), _c.address == bindparam("contact_address")
+)
+WAITING = (
+    select(_m.id, _m.channel, _m.body, _m.choice, _m.language_hint)
+    .where(
+        _m.contact_id == bindparam("contact"),
+        _m.direction == "in",
+        _m.status == RECEIVED,
+        _m.id <= bindparam("last"),
+    )
+    .order_by(_m.id)
+    .with_for_update()
+)
+PERSON = select(_c.consent, _c.consent_at, _c.opted_out, _c.language).where(
+    _c.id == bindparam("contact")
+)
+STATE = select(_v.state).where(_v.contact_id == bindparam("contact"))
+PROCESSED_KEPT = (
+    update(MESSAGES)
+    .where(_m.id.in_(bindparam("ids", expanding=True)))
+    .values(status=PROCESSED, updated_at=bindparam("now"))
+)
+PROCESSED_CLEARED = (
+    update(MESSAGES)
+    .where(_m.id.in_(bindparam("ids", expanding=True)))
+    .values(status=PROCESSED, body=None, updated_at=bindparam("now"))
+)
+UPDATE_PERSON = update(CONTACTS).where(_c.id == bindparam("contact"))
+NEW_STATE = insert(CONVERSATIONS)
+UPDATE_STATE = (
+    update(CONVERSATIONS)
+    .where(_v.contact_id == bindparam("contact"))
+    .values(state=bindparam("new_state"), updated_at=bindparam("now"))
+)
+NEW_REPLIES = insert(MESSAGES).returning(_m.id, sort_by_parameter_order=True)
+MARK = (
+    update(MESSAGES)
+    .where(_m.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=bindparam("new_status"), error=bindparam("new_error"), updated_at=bindparam("now")
+    )
+)
+
 
 @dataclass
 class Runner:
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     store: ParameterStore
     translator: Translator
     clock: Callable[[], datetime]
     locks: Locks = field(default_factory=Locks)
     # How each channel delivers replies that no request is waiting for (after a restart).
     senders: dict[str, Sender] = field(default_factory=dict)
+    _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
-    async def record(self, inbound: InboundMessage) -> int | None:
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.db.sessions
+
+    # -- recording -------------------------------------------------------------------------
+
+    async def record(self, inbound: InboundMessage) -> Recorded | None:
         """Store the inbound message; None when the channel already delivered this one."""
-        now = self.clock()
-        async with self.sessions() as db, db.begin():
-            contact = await self._contact(db, inbound.channel, inbound.address, now)
-            message = Message(
-                contact_id=contact.id,
-                channel=inbound.channel,
-                direction="in",
-                external_id=inbound.external_id,
-                body=inbound.text,
-                choice=inbound.choice,
-                language_hint=inbound.language_hint,
-                status=RECEIVED,
-                created_at=now,
-                updated_at=now,
-            )
-            db.add(message)
-            try:
-                await db.flush()
-            except IntegrityError:
-                return None
-            return message.id
-
-    async def _contact(
-        self, db: AsyncSession, channel: str, address: str, now: datetime
-    ) -> Contact:
-        found = await db.scalar(
-            select(Contact).where(Contact.channel == channel, Contact.address == address)
-        )
-        if found is not None:
-            return found
-        contact = Contact(
-            channel=channel, address=address, consent=False, opted_out=False, created_at=now
-        )
+        key = (inbound.channel, inbound.address)
+        known = self._contacts.get(key)
         try:
-            async with db.begin_nested():
-                db.add(contact)
-        except IntegrityError:  # created meanwhile by a concurrent first message
-            found = await db.scalar(
-                select(Contact).where(Contact.channel == channel, Contact.address == address)
-            )
-            assert found is not None
-            return found
-        return contact
+            recorded = await self.db.run(self._record_work(inbound, self.clock(), known))
+        except IntegrityError:
+            if known is None:
+                raise
+            self._contacts.pop(key, None)  # the contact was deleted: look it up again
+            recorded = await self.db.run(self._record_work(inbound, self.clock(), None))
+        if recorded is not None and known is None:
+            if len(self._contacts) >= CONTACT_CACHE_LIMIT:
+                self._contacts.clear()
+            self._contacts[key] = recorded.contact_id
+        return recorded
 
-    async def process(self, message_id: int) -> list[Outgoing]:
+    def _record_work(
+        self, inbound: InboundMessage, now: datetime, contact_id: int | None
+    ) -> Callable[[Connection], Recorded | None]:
+        def work(connection: Connection) -> Recorded | None:
+            contact = contact_id
+            if contact is None:
+                contact = self._contact_id(connection, inbound.channel, inbound.address, now)
+            values = {
+                "contact_id": contact,
+                "channel": inbound.channel,
+                "direction": "in",
+                "external_id": inbound.external_id,
+                "body": inbound.text,
+                "choice": inbound.choice,
+                "language_hint": inbound.language_hint,
+                "status": RECEIVED,
+                "created_at": now,
+                "updated_at": now,
+            }
+            statement = NEW_MESSAGE[connection.dialect.name]
+            message_id = connection.execute(statement, values).scalar()
+            return None if message_id is None else Recorded(message_id, contact)
+
+        return work
+
+    @staticmethod
+    def _contact_id(connection: Connection, channel: str, address: str, now: datetime) -> int:
+        key = {"contact_channel": channel, "contact_address": address}
+        found = connection.execute(CONTACT_ID, key).scalar()
+        if found is not None:
+            return int(found)
+        created = connection.execute(
+            NEW_CONTACT[connection.dialect.name],
+            {
+                "channel": channel,
+                "address": address,
+                "consent": False,
+                "opted_out": False,
+                "created_at": now,
+            },
+        ).scalar()
+        if created is None:  # created meanwhile by a concurrent first message (another worker)
+            created = connection.execute(CONTACT_ID, key).scalar_one()
+        return int(created)
+
+    # -- processing ------------------------------------------------------------------------
+
+    async def process(self, recorded: Recorded) -> list[Outgoing]:
         """Run the conversation for a recorded message, and first for every earlier one of the
         same person still waiting (so that a person's messages are answered in the order they
         were recorded, whichever worker got them). Returns the replies to send, already stored."""
-        async with self.sessions() as db:
-            contact_id = await db.scalar(select(Message.contact_id).where(Message.id == message_id))
-        if contact_id is None:
-            return []
-        async with self.locks.hold(contact_id), self.sessions() as db, db.begin():
-            waiting = list(
-                await db.scalars(
-                    select(Message)
-                    .where(
-                        Message.contact_id == contact_id,
-                        Message.direction == "in",
-                        Message.status == RECEIVED,
-                        Message.id <= message_id,
-                    )
-                    .order_by(Message.id)
-                    .with_for_update()
-                )
-            )
+        async with self.locks.hold(recorded.contact_id):
+            work = self._process_work(recorded, LabelOfTranslator(self.translator))
+            return await self.db.run(work)
+
+    def _process_work(
+        self, recorded: Recorded, label_of: LabelOfTranslator
+    ) -> Callable[[Connection], list[Outgoing]]:
+        def work(connection: Connection) -> list[Outgoing]:
+            contact_id = recorded.contact_id
+            key = {"contact": contact_id}
+            waiting = connection.execute(
+                WAITING, {"contact": contact_id, "last": recorded.message_id}
+            ).all()
             if not waiting:
                 return []
-            contact = await db.get(Contact, contact_id)
-            assert contact is not None
-            conversation = await db.get(Conversation, contact_id)
-            if conversation is None:
-                conversation = Conversation(
-                    contact_id=contact_id, state=new_session(), updated_at=self.clock()
-                )
-                db.add(conversation)
+            row = connection.execute(PERSON, key).one()
+            person = _Person(bool(row.consent), row.consent_at, bool(row.opted_out), row.language)
+            before = person.values()
+            stored = connection.execute(STATE, key).scalar()
+            state: dict[str, Any] = stored if stored is not None else new_session()
+            now = self.clock()
+            writing = _Writing(contact_id, person, now)
             outgoing: list[Outgoing] = []
+            kept: list[int] = []
+            cleared: list[int] = []
             for message in waiting:
-                outgoing.extend(await self._turn(db, contact, conversation, message))
+                turn = resume(
+                    state,
+                    Inbound(
+                        message.body or "",
+                        now,
+                        message.channel,
+                        choice=message.choice,
+                        language_hint=message.language_hint,
+                    ),
+                    self.store,
+                    label_of,
+                )
+                for event in turn.events:
+                    self._apply(connection, writing, event.kind, event.data)
+                state = turn.session
+                person.language = str(state.get("lang") or "ru")
+                # Without consent nothing of what was typed is kept.
+                (kept if person.consent else cleared).append(message.id)
+                outgoing.extend(
+                    self._store_replies(connection, writing, message.channel, turn.replies)
+                )
+            if kept:
+                connection.execute(PROCESSED_KEPT, {"ids": kept, "now": now})
+            if cleared:
+                connection.execute(PROCESSED_CLEARED, {"ids": cleared, "now": now})
+            if person.values() != before:
+                connection.execute(UPDATE_PERSON, {"contact": contact_id, **person.values()})
+            if stored is None:
+                connection.execute(
+                    NEW_STATE, {"contact_id": contact_id, "state": state, "updated_at": now}
+                )
+            else:
+                connection.execute(
+                    UPDATE_STATE, {"contact": contact_id, "new_state": state, "now": now}
+                )
             return outgoing
 
-    async def _turn(
-        self, db: AsyncSession, contact: Contact, conversation: Conversation, message: Message
+        return work
+
+    def _store_replies(
+        self, connection: Connection, writing: _Writing, channel: str, replies: Sequence[Reply]
     ) -> list[Outgoing]:
-        now = self.clock()
-        turn = resume(
-            conversation.state,
-            Inbound(
-                message.body or "",
-                now,
-                message.channel,
-                choice=message.choice,
-                language_hint=message.language_hint,
-            ),
-            self.store,
-            LabelOfTranslator(self.translator),
-        )
-        for event in turn.events:
-            await self._apply(db, contact, event.kind, event.data, now)
-        language = str(turn.session.get("lang") or "ru")
-        contact.language = language
-        conversation.state = turn.session
-        conversation.updated_at = now
-        message.status = PROCESSED
-        message.updated_at = now
-        if not contact.consent:
-            message.body = None  # no consent, nothing of what was typed is kept
-        outgoing = []
-        for reply in turn.replies:
-            text, choices = self._render(reply, message.channel, language)
-            out = Message(
-                contact_id=contact.id,
-                channel=message.channel,
-                direction="out",
-                body=text if contact.consent else None,
-                status=QUEUED,
-                created_at=now,
-                updated_at=now,
-            )
-            db.add(out)
-            await db.flush()
-            outgoing.append(Outgoing(out.id, text, choices))
-        return outgoing
+        if not replies:
+            return []
+        contact_id, person, now = writing.contact_id, writing.person, writing.now
+        language = person.language or "ru"
+        rendered = [self._render(reply, channel, language) for reply in replies]
+        rows = [
+            {
+                "contact_id": contact_id,
+                "channel": channel,
+                "direction": "out",
+                "body": text if person.consent else None,
+                "status": QUEUED,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for text, _ in rendered
+        ]
+        ids = connection.execute(NEW_REPLIES, rows).scalars()
+        return [
+            Outgoing(message_id, text, choices)
+            for message_id, (text, choices) in zip(ids, rendered, strict=True)
+        ]
 
     def _render(
         self, reply: Reply, channel: str, language: str
@@ -262,72 +409,118 @@ class Runner:
             return render_text(reply, language, self.translator), choices
         return render_menu(reply, language, self.translator, one_line=channel == "sms"), ()
 
-    async def _apply(
-        self, db: AsyncSession, contact: Contact, kind: str, data: Any, now: datetime
-    ) -> None:
+    @staticmethod
+    def _apply(connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
+        contact_id, person, now = writing.contact_id, writing.person, writing.now
         if kind == "consent_given":
-            contact.consent, contact.consent_at = True, now
+            person.consent, person.consent_at = True, now
         elif kind in ("consent_declined", "forget_me"):
-            contact.consent, contact.consent_at = False, None
+            person.consent, person.consent_at = False, None
             if kind == "forget_me":
-                await db.execute(delete(Assessment).where(Assessment.contact_id == contact.id))
-                await db.execute(
-                    update(Message).where(Message.contact_id == contact.id).values(body=None)
+                connection.execute(
+                    delete(ASSESSMENTS).where(ASSESSMENTS.c.contact_id == contact_id)
                 )
-                log.info("contact %s: answers forgotten", contact.id)
+                connection.execute(
+                    update(MESSAGES).where(MESSAGES.c.contact_id == contact_id).values(body=None)
+                )
+                log.info("contact %s: answers forgotten", contact_id)
         elif kind == "opt_out":
-            contact.opted_out = True
+            person.opted_out = True
         elif kind == "opt_in":
-            contact.opted_out = False
-        elif kind == "assessment_done" and contact.consent:
-            db.add(
-                Assessment(
-                    contact_id=contact.id,
+            person.opted_out = False
+        elif kind == "assessment_done" and person.consent:
+            connection.execute(
+                insert(ASSESSMENTS).values(
+                    contact_id=contact_id,
                     household=data["household"],
                     result=data["result"],
                     created_at=now,
                 )
             )
 
+    def warm_up(self) -> None:
+        """Walk a conversation to its result in each language and rendering, in memory only,
+        so that the first people after a start do not wait for catalogs, locale data and rules
+        to load (without it their replies take a tenth of a second longer)."""
+        label_of = LabelOfTranslator(self.translator)
+        now = self.clock()
+        for choice in ("1", "2", "3"):  # kk, ru, en
+            for channel in ("telegram", "sms"):
+                state: dict[str, Any] = new_session()
+                for text in (*WARM_UP[:1], choice, *WARM_UP[1:]):
+                    turn = resume(state, Inbound(text, now, channel), self.store, label_of)
+                    state = turn.session
+                    language = str(state.get("lang") or "ru")
+                    for reply in turn.replies:
+                        self._render(reply, channel, language)
+
+    # -- outcomes --------------------------------------------------------------------------
+
     async def mark(self, message_id: int, status: str, error: str | None = None) -> None:
-        async with self.sessions() as db, db.begin():
-            await db.execute(
-                update(Message)
-                .where(Message.id == message_id)
-                .values(status=status, error=error, updated_at=self.clock())
+        await self.mark_many([message_id], status, error)
+
+    async def mark_many(
+        self, message_ids: list[int], status: str, error: str | None = None
+    ) -> None:
+        if not message_ids:
+            return
+        now = self.clock()
+
+        def work(connection: Connection) -> None:
+            connection.execute(
+                MARK, {"ids": message_ids, "new_status": status, "new_error": error, "now": now}
             )
+
+        await self.db.run(work)
 
     async def opt_out(self, channel: str, address: str) -> None:
         """The channel says this person cannot be reached (a Telegram user blocked the bot)."""
-        async with self.sessions() as db, db.begin():
-            await db.execute(
-                update(Contact)
-                .where(Contact.channel == channel, Contact.address == address)
+
+        def work(connection: Connection) -> None:
+            c = CONTACTS.c
+            connection.execute(
+                update(CONTACTS)
+                .where(c.channel == channel, c.address == address)
                 .values(opted_out=True)
             )
 
+        await self.db.run(work)
+
+    async def opted_out(self, channel: str, address: str) -> bool:
+        def work(connection: Connection) -> bool:
+            c = CONTACTS.c
+            flag = connection.execute(
+                select(c.opted_out).where(c.channel == channel, c.address == address)
+            ).scalar()
+            return bool(flag)
+
+        return await self.db.run(work)
+
     async def handle(self, inbound: InboundMessage) -> list[Outgoing]:
         """Record and process at once (channels whose request waits for the answer)."""
-        message_id = await self.record(inbound)
-        if message_id is None:
+        recorded = await self.record(inbound)
+        if recorded is None:
             return []
-        return await self.process(message_id)
+        return await self.process(recorded)
 
     async def recover(self) -> int:
         """Process every message recorded but not processed (after a crash or restart), and
         deliver the replies through the channel's sender, where it has one (a web chat's
         request is gone: its replies wait, queued, and the page asks again)."""
-        async with self.sessions() as db:
-            rows = list(
-                await db.execute(
-                    select(Message.id, Message.channel, Contact.address)
-                    .join(Contact, Contact.id == Message.contact_id)
-                    .where(Message.direction == "in", Message.status == RECEIVED)
-                    .order_by(Message.id)
-                )
+
+        def work(connection: Connection) -> list[tuple[int, int, str, str]]:
+            m, c = MESSAGES.c, CONTACTS.c
+            rows = connection.execute(
+                select(m.id, m.contact_id, m.channel, c.address)
+                .join(CONTACTS, c.id == m.contact_id)
+                .where(m.direction == "in", m.status == RECEIVED)
+                .order_by(m.id)
             )
-        for message_id, channel, address in rows:
-            replies = await self.process(message_id)
+            return [(r.id, r.contact_id, r.channel, r.address) for r in rows]
+
+        rows = await self.db.run(work)
+        for message_id, contact_id, channel, address in rows:
+            replies = await self.process(Recorded(message_id, contact_id))
             sender = self.senders.get(channel)
             if replies and sender is not None:
                 await sender(address, replies)

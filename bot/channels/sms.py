@@ -24,14 +24,12 @@ from urllib.parse import quote, unquote_to_bytes, urlencode
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
 from yarl import URL
 
 from bot.appkeys import CONFIG, METRICS, RUNNER
 from bot.channels.phone import last_digits, normalise
 from bot.config import Config
-from bot.runner import InboundMessage, Outgoing, Runner
-from bot.storage.models import Contact
+from bot.runner import InboundMessage, Outgoing
 from dialogs.segments import UCS2, encoding_of
 
 log = logging.getLogger(__name__)
@@ -114,14 +112,6 @@ def _plain(text: str, status: int = 200) -> web.Response:
     )
 
 
-async def _opted_out(runner: Runner, number: str) -> bool:
-    async with runner.sessions() as db:
-        flag = await db.scalar(
-            select(Contact.opted_out).where(Contact.channel == CHANNEL, Contact.address == number)
-        )
-    return bool(flag)
-
-
 async def kannel_webhook(request: web.Request) -> web.Response:
     """Kannel's get-url: token, from, to, text, id, coding, charset."""
     params = raw_query(request)
@@ -149,13 +139,12 @@ async def kannel_webhook(request: web.Request) -> web.Response:
         )
     except UnreadableError as error:
         log.info("sms from %s unreadable: %s", last_digits(number), type(error).__name__)
-        if await _opted_out(runner, number):
+        if await runner.opted_out(CHANNEL, number):
             return _plain("")
         metrics.messages_out.labels(CHANNEL).inc()
         return _plain(RESEND)
     replies = await runner.handle(InboundMessage(CHANNEL, number, text, external_id=message_id))
-    for reply in replies:
-        await runner.mark(reply.message_id, "sent")
+    await runner.mark_many([reply.message_id for reply in replies], "sent")
     metrics.messages_out.labels(CHANNEL).inc(len(replies))
     metrics.latency.labels(CHANNEL).observe(time.perf_counter() - started)
     return _plain("\n\n".join(reply.text for reply in replies))

@@ -47,7 +47,7 @@ from bot.appkeys import CONFIG, METRICS, RUNNER
 from bot.channels.telegram_transport import AiohttpRequest
 from bot.i18n import Translator
 from bot.metrics import Metrics
-from bot.runner import FAILED, SENT, InboundMessage, Locks, Outgoing, Runner
+from bot.runner import FAILED, SENT, InboundMessage, Locks, Outgoing, Recorded, Runner
 from dialogs.text import Text, msg
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class TelegramChannel:
 
     async def accept(self, incoming: Incoming) -> bool:
         """Record the update and start its turn in the background; False for a duplicate."""
-        message_id = await self.runner.record(
+        recorded = await self.runner.record(
             InboundMessage(
                 CHANNEL,
                 str(incoming.chat_id),
@@ -251,15 +251,15 @@ class TelegramChannel:
                 language_hint=incoming.language,
             )
         )
-        if message_id is None:
+        if recorded is None:
             return False
         self.metrics.messages_in.labels(CHANNEL).inc()
-        task = asyncio.create_task(self._turn(message_id, incoming, time.perf_counter()))
+        task = asyncio.create_task(self._turn(recorded, incoming, time.perf_counter()))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return True
 
-    async def _turn(self, message_id: int, incoming: Incoming, started: float) -> None:
+    async def _turn(self, recorded: Recorded, incoming: Incoming, started: float) -> None:
         try:
             if incoming.callback_id is not None:
                 try:
@@ -267,31 +267,36 @@ class TelegramChannel:
                 except TelegramError as exc:  # too old, or already answered: the turn goes on
                     log.info("callback query not answered: %s", type(exc).__name__)
             async with self.chats.hold(incoming.chat_id):
-                replies = await self.runner.process(message_id)
+                replies = await self.runner.process(recorded)
                 await self.deliver(incoming.chat_id, replies)
             self.metrics.latency.labels(CHANNEL).observe(time.perf_counter() - started)
         except Exception:
-            log.exception("telegram turn for message %s failed", message_id)
+            log.exception("telegram turn for message %s failed", recorded.message_id)
 
     # -- outbound --------------------------------------------------------------------------
 
     async def deliver(self, chat_id: int, replies: list[Outgoing]) -> None:
-        """Send the replies in order, marking each; the caller holds the chat's lock."""
-        for index, reply in enumerate(replies):
-            try:
-                await self._send(chat_id, reply)
-            except Forbidden:
-                log.info("telegram chat %s blocked the bot: opted out", chat_id)
-                await self.runner.opt_out(CHANNEL, str(chat_id))
-                for rest in replies[index:]:
-                    await self.runner.mark(rest.message_id, FAILED, "Forbidden")
-                return
-            except TelegramError as exc:
-                log.warning("sending to telegram chat %s failed: %s", chat_id, exc)
-                await self.runner.mark(reply.message_id, FAILED, type(exc).__name__)
-            else:
-                await self.runner.mark(reply.message_id, SENT)
-                self.metrics.messages_out.labels(CHANNEL).inc()
+        """Send the replies in order and record how each went; the caller holds the chat's
+        lock. The ones sent are marked together at the end (one transaction)."""
+        sent: list[int] = []
+        try:
+            for index, reply in enumerate(replies):
+                try:
+                    await self._send(chat_id, reply)
+                except Forbidden:
+                    log.info("telegram chat %s blocked the bot: opted out", chat_id)
+                    await self.runner.opt_out(CHANNEL, str(chat_id))
+                    rest = [r.message_id for r in replies[index:]]
+                    await self.runner.mark_many(rest, FAILED, "Forbidden")
+                    return
+                except TelegramError as exc:
+                    log.warning("sending to telegram chat %s failed: %s", chat_id, exc)
+                    await self.runner.mark(reply.message_id, FAILED, type(exc).__name__)
+                else:
+                    sent.append(reply.message_id)
+                    self.metrics.messages_out.labels(CHANNEL).inc()
+        finally:
+            await self.runner.mark_many(sent, SENT)
 
     async def _send(self, chat_id: int, reply: Outgoing) -> None:
         parts = split_text(reply.text) or [reply.text or "…"]

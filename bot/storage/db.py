@@ -16,7 +16,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def make_engine(url: str) -> AsyncEngine:
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No ping before each use (a round trip per transaction); connections are renewed
+        # hourly instead, and one found broken is discarded with the whole pool.
+        return create_async_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10)
     # SQLite has one writer at a time, and a second connection that wants to write waits in
     # SQLite's busy handler (sleeps of up to 100 ms). One connection instead: transactions queue
     # in asyncio, with no sleeping, which is what one worker on SQLite needs.

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from bot.i18n import Translator
 from bot.runner import InboundMessage, Runner
-from bot.storage.db import make_engine, sessionmaker, upgrade
+from bot.storage.database import Database
+from bot.storage.db import upgrade
 from bot.storage.models import Assessment, Contact, Message
 from core.parameters import ParameterStore
-from tests.bot.test_storage import PG_ADMIN, _postgres_available
+from tests.bot.conftest import PG_ADMIN, _postgres_available
 from tests.conftest import require_service
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
@@ -39,10 +40,10 @@ async def runner(
         await admin.execute(f'CREATE DATABASE "{name}"')
         await admin.close()
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    engine = make_engine(url)
-    await upgrade(engine)
-    yield Runner(sessionmaker(engine), store, translator, lambda: NOW)
-    await engine.dispose()
+    db = Database(url)
+    await upgrade(db.engine)
+    yield Runner(db, store, translator, lambda: NOW)
+    await db.close()
     if name is not None:
         admin = await asyncpg.connect(PG_ADMIN)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -101,8 +102,8 @@ async def test_forget_me_deletes_assessments_and_texts(runner: Runner) -> None:
 async def test_a_message_recorded_before_a_crash_is_processed_after_restart(
     runner: Runner,
 ) -> None:
-    message_id = await runner.record(sms("Сәлем", 1))
-    assert message_id is not None
+    recorded = await runner.record(sms("Сәлем", 1))
+    assert recorded is not None
     assert await runner.recover() == 1
     assert await runner.recover() == 0
     outbound = await count(

@@ -16,8 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.storage.db import make_engine, upgrade
+from tests.bot.conftest import PG_ADMIN, _postgres_available
 from tests.bot.servers import Server
-from tests.bot.test_storage import PG_ADMIN, _postgres_available
 from tests.conftest import require_service
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
