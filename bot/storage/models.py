@@ -3,19 +3,46 @@ deleted with "forget me"; logs never see them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Dialect,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Instant(TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and read back aware. SQLite keeps no offset with a
+    datetime, so every value is turned to UTC first: equal instants are equal text there too
+    (which the seat constraint of appointments relies on)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime cannot be stored as an instant")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -87,3 +114,115 @@ class Assessment(Base):
     household: Mapped[dict[str, object]] = mapped_column(JSON)
     result: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OfficeRow(Base):
+    """An office where people apply (a career centre or a village akim's office): the record
+    `core.offices.parse_office` reads, as staff imported it."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    region: Mapped[str] = mapped_column(String(40), index=True)
+    record: Mapped[dict[str, object]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(Instant())
+
+
+# A seat is held by every appointment that is not cancelled; two never hold the same one.
+SEAT_HELD = text("status <> 'cancelled'")
+
+
+class Appointment(Base):
+    """A visit booked at an office: one seat of one slot."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index(
+            "uq_appointments_seat",
+            "office_id",
+            "starts_at",
+            "seat",
+            unique=True,
+            sqlite_where=SEAT_HELD,
+            postgresql_where=SEAT_HELD,
+        ),
+        Index("ix_appointments_office_day", "office_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(Instant())
+    ends_at: Mapped[datetime] = mapped_column(Instant())
+    seat: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # booked, cancelled, attended, no_show
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))  # person or staff
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    updated_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class Outbox(Base):
+    """A message that is not a direct reply (a reminder, a staff notice): sent once, when due,
+    by the dispatcher. `key` names what it is for, so that it can never be queued twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(Instant())
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    updated_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class Staff(Base):
+    """A member of staff: a social worker, a supervisor or an administrator."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))  # worker, supervisor, admin
+    region: Mapped[str | None] = mapped_column(String(40))  # None: every region (admin)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class StaffToken(Base):
+    """An API token of a member of staff; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    revoked_at: Mapped[datetime | None] = mapped_column(Instant())
+
+
+class AuditEntry(Base):
+    """What a member of staff did, when, and to what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(Instant(), index=True)

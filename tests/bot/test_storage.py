@@ -1,16 +1,43 @@
-"""Migrations: upgrade on an empty database, on SQLite and on PostgreSQL, and the models agree
-with the migrated schema."""
+"""Migrations: upgrade on an empty database and on one left by the previous revision (with its
+data kept), on SQLite and on PostgreSQL; the models agree with the migrated schema."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import Base
+from tests.bot.conftest import fresh_postgres
+
+NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
+TABLES = {
+    "contacts",
+    "conversations",
+    "messages",
+    "assessments",
+    "offices",
+    "appointments",
+    "outbox",
+    "staff",
+    "staff_tokens",
+    "audit_log",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}"
+        return
+    async with fresh_postgres() as value:
+        yield value
 
 
 async def _check_schema(url: str) -> None:
@@ -23,15 +50,50 @@ async def _check_schema(url: str) -> None:
             diff = await connection.run_sync(
                 lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
             )
-        assert {"contacts", "conversations", "messages", "assessments"} <= tables
+        assert tables >= TABLES
         assert diff == [], diff
     finally:
         await engine.dispose()
 
 
-async def test_an_empty_sqlite_database_is_migrated_to_the_models(tmp_path: Path) -> None:
-    await _check_schema(f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
+    await _check_schema(url)
 
 
-async def test_an_empty_postgresql_database_is_migrated_to_the_models(postgres_url: str) -> None:
-    await _check_schema(postgres_url)
+async def test_a_database_of_the_previous_revision_is_migrated_with_its_data(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO contacts (id, channel, address, language, consent, opted_out,"
+                    " created_at) VALUES (1, 'sms', '+77011234567', 'kk', true, false, :now)"
+                ),
+                {"now": NOW},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO messages (contact_id, channel, direction, body, status,"
+                    " created_at, updated_at) VALUES (1, 'sms', 'in', 'Сәлем', 'processed',"
+                    " :now, :now)"
+                ),
+                {"now": NOW},
+            )
+    finally:
+        await engine.dispose()
+    await _check_schema(url)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            kept = (
+                await connection.execute(
+                    text(
+                        "SELECT c.address, m.body FROM contacts c"
+                        " JOIN messages m ON m.contact_id = c.id"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in kept] == [("+77011234567", "Сәлем")]
