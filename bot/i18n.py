@@ -17,7 +17,7 @@ from pathlib import Path
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from dialogs.text import Money, Month, Param, Text
+from dialogs.text import Clock, Day, Local, Money, Month, Param, Text
 
 LANGUAGES = ("kk", "ru", "en")
 FALLBACK = {"kk": "ru", "ru": "en", "en": None}
@@ -112,6 +112,12 @@ class Translator:
         if isinstance(value, Month):
             month = format_date(value.day, format="LLLL y", locale=locale)
             return month if language == "en" else month.lower()  # kk and ru write months small
+        if isinstance(value, Day):
+            return format_date(value.day, format="EEE, d MMMM", locale=locale)
+        if isinstance(value, Clock):
+            return f"{value.at:%H:%M}"
+        if isinstance(value, Local):
+            return value.get(language)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int):

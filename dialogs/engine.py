@@ -7,8 +7,8 @@ the replies. A session is plain JSON with a schema version, so a conversation su
 Dialogs are declared as data: each `Step` has a stable id, a question (`ask`) and a reader of the
 answer (`answer`); a step that cannot matter for this household says so in `applies` and is
 skipped. The engine matches a typed digit, label or key to the choices of the question asked,
-handles the global words (menu, back, restart, help, language, stop) in all three languages, and
-keeps a history so that "back" re-asks the previous question with the answers kept.
+handles the global words (menu, back, restart, visit, help, language, stop, forget) in all three
+languages, and keeps a history so that "back" re-asks the previous question with the answers kept.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from core.parameters import ParameterStore
+from dialogs.appointments import Appointments, Booking
 from dialogs.text import Text, msg
 
 SCHEMA_VERSION = 1
@@ -49,6 +50,7 @@ class Choice:
 class Reply:
     lines: tuple[Text, ...]
     choices: tuple[Choice, ...] = ()
+    booking: Booking | None = None  # a visit just booked: Telegram adds it as a calendar file
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Ctx:
     store: ParameterStore
     events: list[Event] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)  # said before the next question
+    appointments: Appointments | None = None  # None where no booking is possible
+    booking: Booking | None = None  # attached to the last reply of the turn
 
     @property
     def lang(self) -> str:
@@ -149,6 +153,7 @@ GLOBAL_WORDS: dict[str, frozenset[str]] = {
     "language": frozenset({"language", "язык", "тіл", "тил", "/language", "lang"}),
     "stop": frozenset({"stop", "стоп", "тоқтату", "токтату", "/stop"}),
     "forget": frozenset({"forget", "забыть", "удалить", "ұмыту", "өшіру", "/forget"}),
+    "visit": frozenset({"visit", "/visit", "запись", "визит", "жазылу", "кездесу"}),
 }
 
 
@@ -239,11 +244,16 @@ def resume(
     inbound: Inbound,
     store: ParameterStore,
     label_of: LabelOf = english_label,
+    appointments: Appointments | None = None,
 ) -> Turn:
     state = upgrade(session)
     text = (inbound.text or "")[:MAX_TEXT].strip()
     ctx = Ctx(
-        state, inbound.now, inbound.channel if inbound.channel in CHANNELS else "console", store
+        state,
+        inbound.now,
+        inbound.channel if inbound.channel in CHANNELS else "console",
+        store,
+        appointments=appointments,
     )
     replies: list[Reply] = []
 
@@ -288,6 +298,11 @@ def resume(
         return _finish(ctx, replies, _enter(ctx, "forget"))
     if word == "menu" and state.get("consent"):
         return _finish(ctx, replies, _enter(ctx, "menu"))
+    if word == "visit":
+        if not state.get("consent"):  # a booking is kept with the person: consent first
+            return _finish(ctx, replies, _enter(ctx, "consent"))
+        state["visit"] = {}
+        return _finish(ctx, replies, _enter(ctx, "visit_closed"))
     if word == "restart" and state.get("consent"):
         state["answers"] = {}
         state["history"] = []
@@ -344,6 +359,8 @@ def _ask(ctx: Ctx, step_id: str) -> Reply:
 
 
 def _finish(ctx: Ctx, replies: list[Reply], last: Reply) -> Turn:
+    if ctx.booking is not None:
+        last = Reply(last.lines, last.choices, ctx.booking)
     return Turn(ctx.session, (*replies, last), tuple(ctx.events))
 
 
@@ -361,7 +378,7 @@ def _help_text(ctx: Ctx) -> Text:
     del ctx
     return msg(
         "Answer with the number of a choice or in words. Anytime: MENU, BACK, RESTART, "
-        "LANGUAGE, HELP, STOP."
+        "VISIT, LANGUAGE, HELP, STOP."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -29,7 +29,37 @@ class Month:
     day: date
 
 
-Param: TypeAlias = "str | int | Decimal | Money | Month | date | Text"
+@dataclass(frozen=True, slots=True)
+class Day:
+    """A day with its weekday, short, per locale ("дс, 30 қараша", "пн, 30 ноября")."""
+
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """A time of day on the 24-hour clock ("09:30"), as the wall clock in Kazakhstan shows it."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """Words that are data, given in each language (an office's name or address)."""
+
+    kk: str
+    ru: str
+    en: str
+
+    @classmethod
+    def of(cls, values: Mapping[str, str]) -> Local:
+        return cls(values["kk"], values["ru"], values["en"])
+
+    def get(self, language: str) -> str:
+        return {"kk": self.kk, "ru": self.ru}.get(language, self.en)
+
+
+Param: TypeAlias = "str | int | Decimal | Money | Month | Day | Clock | Local | date | Text"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,15 @@
 """The dialogs, one module each, declared as steps with stable ids. Importing this package
 registers them with the engine."""
 
-from dialogs.flows import assessment, consent, explanations, forget, language, menu, result
+from dialogs.flows import (
+    assessment,
+    consent,
+    explanations,
+    forget,
+    language,
+    menu,
+    result,
+    visit,
+)
 
-__all__ = ["assessment", "consent", "explanations", "forget", "language", "menu", "result"]
+__all__ = ["assessment", "consent", "explanations", "forget", "language", "menu", "result", "visit"]

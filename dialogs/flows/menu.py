@@ -1,12 +1,14 @@
-"""The main menu: check eligibility, explanations, language, forget me."""
+"""The main menu: check eligibility, book a visit, explanations, language, forget me."""
 
 from __future__ import annotations
 
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
+from dialogs.flows.visit import start_visit
 from dialogs.text import msg
 
 CHOICES = (
     Choice("check", msg("Check eligibility")),
+    Choice("visit", msg("Book a visit")),
     Choice("learn", msg("How TSA works")),
     Choice("language", msg("Language")),
     Choice("forget", msg("Delete my answers")),
@@ -25,6 +27,10 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
         ctx.session["answers"] = {}
         ctx.session["history"] = []
         return Go("region")
+    if given.key == "visit":
+        if not ctx.session.get("consent"):
+            return Go("consent")
+        return start_visit(ctx)
     if given.key == "learn":
         return Go("explain_menu")
     if given.key == "language":

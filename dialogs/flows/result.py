@@ -17,10 +17,12 @@ from dialogs.explain import (
     short_summary,
 )
 from dialogs.flows.assessment import FLOW, household
+from dialogs.flows.visit import start_visit
 from dialogs.text import Text, msg
 
 RESULT_CHOICES = (
     Choice("why", msg("Why?")),
+    Choice("book", msg("Book a visit")),
     Choice("learn", msg("Learn more")),
     Choice("restart", msg("Check again")),
     Choice("menu", msg("Menu")),
@@ -78,6 +80,8 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
 def _after(ctx: Ctx, given: Answer) -> Outcome:
     if given.key == "learn":
         return Go("explain_menu")
+    if given.key == "book":
+        return start_visit(ctx)
     if given.key == "restart":
         ctx.session["answers"] = {}
         ctx.session["history"] = []

@@ -1,0 +1,142 @@
+"""Booking, moving and cancelling a visit, as whole conversations against golden transcripts in
+kk, ru and en, rendered for Telegram and for SMS; and a slot taken by someone else between
+showing and booking it. The port is kept in memory (see memory_appointments.py).
+
+Set KOMEK_UPDATE_GOLDEN=1 to rewrite the goldens after a deliberate change, then read the diff.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.i18n import Translator
+from bot.render import LabelOfTranslator, render_menu, render_text
+from core.parameters import ParameterStore
+from dialogs.conversation import Inbound, Session, new_session, resume
+from dialogs.segments import cost
+from tests.dialogs.memory_appointments import (
+    MemoryAppointments,
+    example_offices,
+    shipped_calendar,
+)
+from tests.dialogs.test_golden import GOLDEN, OPENING, UPDATE
+
+NOW = datetime.fromisoformat("2026-11-26T10:00:00+05:00")  # a Thursday
+VISIT = {"kk": "жазылу", "ru": "запись", "en": "visit"}
+
+# Inputs after the opening greeting: "1" gives consent, then VISIT opens the dialog; the region
+# is asked (no self-assessment yet), "2" is Astana, "1" its office. Telegram chooses a day then a
+# time; SMS chooses among three slots at a time.
+SCENARIOS: dict[str, dict[str, list[str]]] = {
+    "visit_book_move_cancel": {
+        "telegram": ["1", "VISIT", "2", "1", "2", "3", "1",
+                     "VISIT", "1", "3", "1", "1",
+                     "VISIT", "2", "1"],
+        "sms": ["1", "VISIT", "2", "1", "4", "2", "1",
+                "VISIT", "1", "1", "1",
+                "VISIT", "2", "1"],
+    },
+    "visit_just_taken": {
+        "telegram": ["1", "VISIT", "2", "1", "2", "1", "1", "1", "1"],
+        "sms": ["1", "VISIT", "2", "1", "1", "1", "1", "1"],
+    },
+}  # fmt: skip
+STOLEN = {  # the slot someone else books first, per scenario
+    "visit_just_taken": {
+        "telegram": datetime.fromisoformat("2026-11-27T09:00:00+05:00"),
+        "sms": datetime.fromisoformat("2026-11-26T12:00:00+05:00"),
+    }
+}
+
+
+def play(
+    name: str, language: str, channel: str, store: ParameterStore, translator: Translator
+) -> tuple[list[dict[str, str]], MemoryAppointments]:
+    port = MemoryAppointments(example_offices(), shipped_calendar(), NOW)
+    stolen = STOLEN.get(name, {}).get(channel)
+    if stolen is not None:
+        port.steal.add(stolen)
+    session: Session = new_session()
+    label_of = LabelOfTranslator(translator)
+    transcript: list[dict[str, str]] = []
+    for text in [*OPENING[language], *SCENARIOS[name][channel]]:
+        typed = VISIT[language] if text == "VISIT" else text
+        turn = resume(session, Inbound(typed, NOW, channel), store, label_of, port)
+        session = turn.session
+        lang = str(session.get("lang") or "ru")
+        out = []
+        for reply in turn.replies:
+            if channel == "sms":
+                rendered = render_menu(reply, lang, translator, one_line=True)
+                rendered = f"[{cost(rendered).segments} SMS]\n{rendered}"
+            else:
+                rendered = render_text(reply, lang, translator)
+                buttons = " ".join(f"[{translator.render(c.label, lang)}]" for c in reply.choices)
+                rendered = f"{rendered}\n{buttons}" if buttons else rendered
+                if reply.booking is not None:
+                    rendered += f"\n(calendar file: visit {reply.booking.id})"
+            out.append(rendered)
+        transcript.append({"in": typed, "out": "\n---\n".join(out)})
+    return transcript, port
+
+
+CASES = [
+    pytest.param(name, language, channel, id=f"{name}.{language}.{channel}")
+    for name in SCENARIOS
+    for language in ("kk", "ru", "en")
+    for channel in ("sms", "telegram")
+]
+
+
+@pytest.mark.parametrize(("name", "language", "channel"), CASES)
+def test_visit_conversation_matches_its_golden(
+    name: str, language: str, channel: str, store: ParameterStore, translator: Translator
+) -> None:
+    before = translator.missing[language]
+    transcript, port = play(name, language, channel, store, translator)
+    path = GOLDEN / f"{name}.{language}.{channel}.yaml"
+    body = yaml.safe_dump(transcript, allow_unicode=True, sort_keys=False, width=100)
+    if UPDATE or not path.exists():
+        path.write_text(body, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == body, (
+        f"{path.name} differs: rerun with KOMEK_UPDATE_GOLDEN=1 and read the diff"
+    )
+    assert translator.missing[language] == before, "a string fell back to another language"
+    for turn in transcript:
+        assert "{" not in turn["out"], turn
+    _check_outcome(name, channel, port)
+
+
+def _check_outcome(name: str, channel: str, port: MemoryAppointments) -> None:
+    if name == "visit_book_move_cancel":
+        assert port.upcoming() == []  # booked, moved, then cancelled
+        assert sum(port.taken.values()) == 0
+    else:
+        (booking,) = port.upcoming()
+        stolen = STOLEN[name][channel]
+        assert booking.start != stolen and booking.start > stolen
+
+
+def test_every_booking_reply_carries_the_visit_for_a_calendar_file(
+    store: ParameterStore, translator: Translator
+) -> None:
+    transcript, _ = play("visit_book_move_cancel", "kk", "telegram", store, translator)
+    files = [t for t in transcript if "(calendar file" in t["out"]]
+    assert len(files) == 2  # the booking and the move
+
+
+def test_without_a_port_booking_says_where_to_apply(
+    store: ParameterStore, translator: Translator
+) -> None:
+    session: Session = new_session()
+    replies: list[Any] = []
+    for text in ("Здравствуйте", "1", "запись"):
+        turn = resume(session, Inbound(text, NOW, "telegram"), store)
+        session = turn.session
+        replies = list(turn.replies)
+    text = render_text(replies[-1], "ru", translator)
+    assert "egov.kz" in text
