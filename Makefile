@@ -25,6 +25,8 @@ catalogs: $(MO)
 # http://127.0.0.1:8080 (KOMEK_* variables configure it; see the README).
 run: $(STAMP) catalogs
 	$(BIN)/komek params check
+	$(BIN)/komek db upgrade
+	$(BIN)/komek offices import examples/offices.example.yaml --if-empty
 	$(BIN)/komek run
 
 test: $(STAMP) catalogs

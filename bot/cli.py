@@ -132,7 +132,7 @@ def cmd_params_check(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     from bot.console import chat  # noqa: PLC0415 - loads the catalogs only when asked
 
-    return chat(args.lang, args.sms, sys.stdin, out)
+    return chat(args.lang, args.sms, sys.stdin, out, _config().database_url)
 
 
 def _config() -> Any:
@@ -226,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = params_sub.add_parser("check", help="validate the parameter files and list the lines")
     check.add_argument("--parameters", metavar="DIR", help="parameter directory (default: shipped)")
     check.set_defaults(handler=cmd_params_check)
+
+    from bot.cli_ops import register  # noqa: PLC0415
+
+    register(sub)
     return parser
 
 

@@ -29,6 +29,7 @@ class Config:
     kannel_sendsms_url: str | None = None
     kannel_username: str | None = None
     kannel_password: str | None = None
+    outbox_poll: float = 1.0  # seconds between looks for due reminders and notices
 
     @property
     def sqlite(self) -> bool:
@@ -73,7 +74,15 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     sendsms = _text(env, "KOMEK_KANNEL_SENDSMS_URL")
     if sendsms is not None and not sendsms.startswith(("http://", "https://")):
         raise ConfigError("KOMEK_KANNEL_SENDSMS_URL must be an http(s) URL")
+    poll_text = _text(env, "KOMEK_OUTBOX_POLL") or "1"
+    try:
+        poll = float(poll_text)
+    except ValueError:
+        poll = -1.0
+    if not 0.05 <= poll <= 60:
+        raise ConfigError(f"KOMEK_OUTBOX_POLL must be seconds from 0.05 to 60, got {poll_text!r}")
     return Config(
+        outbox_poll=poll,
         host=_text(env, "KOMEK_HOST") or "127.0.0.1",
         port=int(port_text),
         database_url=database,

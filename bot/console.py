@@ -1,44 +1,56 @@
 """`komek chat`: the conversation in a terminal, as on Telegram or (with --sms) as on a basic
-phone, with each message's SMS encoding and segment count."""
+phone, with each message's SMS encoding and segment count.
+
+It runs through the same runner as the channels, on the configured database (the embedded
+SQLite file by default, migrated on first use), so that booking a visit works here too. Each
+run is a new person."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import TextIO
 
 from bot.i18n import Translator
 from bot.parameters import default_store
-from bot.render import LabelOfTranslator, render_menu
-from dialogs.conversation import Inbound, Session, new_session, resume
+from bot.runner import InboundMessage, Runner
+from bot.storage.database import Database
+from bot.storage.db import upgrade
 from dialogs.segments import cost
 
 ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")
 
 
-def chat(language: str | None, sms: bool, stdin: TextIO, stdout: TextIO) -> int:
-    translator = Translator()
-    label_of = LabelOfTranslator(translator)
-    store = default_store()
-    session: Session = new_session()
-    if language:
-        session["lang"] = language
-    channel = "sms" if sms else "console"
-    stdout.write("Komek. Ctrl-D to leave.\n\n")
-    for line in itertools.chain([""], stdin):  # the empty first line opens the conversation
-        turn = resume(session, Inbound(line, datetime.now(ALMATY), channel), store, label_of)
-        session = turn.session
-        lang = str(session.get("lang") or "ru")
-        for reply in turn.replies:
-            text = render_menu(reply, lang, translator, one_line=sms)
-            if sms:
-                c = cost(text)
-                stdout.write(f"--- SMS: {c.segments} segment(s), {c.encoding}, {c.units} units\n")
-            stdout.write(text + "\n\n")
-        stdout.flush()
+def chat(language: str | None, sms: bool, stdin: TextIO, stdout: TextIO, database_url: str) -> int:
+    return asyncio.run(_chat(language, sms, stdin, stdout, database_url))
+
+
+async def _chat(
+    language: str | None, sms: bool, stdin: TextIO, stdout: TextIO, database_url: str
+) -> int:
+    db = Database(database_url)
+    try:
+        if db.dialect == "sqlite":
+            await upgrade(db.engine)
+        runner = Runner(db, default_store(), Translator(), lambda: datetime.now(ALMATY))
+        channel = "sms" if sms else "console"
+        address = f"terminal-{uuid.uuid4().hex[:12]}"
+        stdout.write("Komek. Ctrl-D to leave.\n\n")
+        for line in itertools.chain([""], stdin):  # the empty first line opens the conversation
+            replies = await runner.handle(
+                InboundMessage(channel, address, line.rstrip("\n"), language_hint=language)
+            )
+            await runner.mark_many([reply.message_id for reply in replies], "sent")
+            for reply in replies:
+                if sms:
+                    c = cost(reply.text)
+                    stdout.write(
+                        f"--- SMS: {c.segments} segment(s), {c.encoding}, {c.units} units\n"
+                    )
+                stdout.write(reply.text + "\n\n")
+            stdout.flush()
+    finally:
+        await db.close()
     return 0
-
-
-def main_chat(language: str | None, sms: bool) -> int:
-    return chat(language, sms, sys.stdin, sys.stdout)

@@ -1,5 +1,5 @@
 """Reads the parameter files shipped in `core/parameters/` (or a directory the operator names) and
-hands their text to the core's pure parser."""
+the holiday calendar `core/holidays.yaml`, and hands their text to the core's pure parsers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from core.calendar import Calendar
 from core.parameters import ParameterStore
 
 PACKAGED = "core.parameters"
@@ -32,3 +33,15 @@ def load_store(directory: Path | None = None) -> ParameterStore:
 def default_store() -> ParameterStore:
     """The shipped parameters, parsed once per process."""
     return load_store()
+
+
+def calendar_text(path: Path | None = None) -> str:
+    if path is not None:
+        return path.read_text(encoding="utf-8")
+    return resources.files("core").joinpath("holidays.yaml").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> Calendar:
+    """Kazakhstan's holidays and days off as shipped, parsed once per process."""
+    return Calendar.parse(calendar_text())

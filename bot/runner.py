@@ -27,10 +27,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.appointments import DbAppointments
 from bot.i18n import Translator
+from bot.ics import visit_calendar
+from bot.parameters import default_calendar
 from bot.render import LabelOfTranslator, render_menu, render_text
 from bot.storage.database import Database
 from bot.storage.models import Assessment, Contact, Conversation, Message
+from core.calendar import Calendar
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, new_session, resume
 
@@ -57,13 +61,23 @@ class Recorded(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (a visit's calendar entry, on Telegram)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """A reply ready for its channel: the text (with a numbered menu where the channel has no
-    buttons) and the choices for channels that draw buttons."""
+    buttons), the choices for channels that draw buttons, and a file for channels that take
+    one."""
 
     message_id: int
     text: str
     choices: tuple[tuple[str, str], ...] = ()
+    document: Document | None = None
 
 
 class Locks:
@@ -221,6 +235,7 @@ MARK = (
         status=bindparam("new_status"), error=bindparam("new_error"), updated_at=bindparam("now")
     )
 )
+MARK_SENT = MARK.where(_m.status == QUEUED)
 
 
 @dataclass
@@ -232,6 +247,7 @@ class Runner:
     locks: Locks = field(default_factory=Locks)
     # How each channel delivers replies that no request is waiting for (after a restart).
     senders: dict[str, Sender] = field(default_factory=dict)
+    calendar: Calendar = field(default_factory=default_calendar)
     _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -330,6 +346,7 @@ class Runner:
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
             writing = _Writing(contact_id, person, now)
+            appointments = DbAppointments(connection, contact_id, now, self.calendar)
             outgoing: list[Outgoing] = []
             kept: list[int] = []
             cleared: list[int] = []
@@ -345,6 +362,7 @@ class Runner:
                     ),
                     self.store,
                     label_of,
+                    appointments,
                 )
                 for event in turn.events:
                     self._apply(connection, writing, event.kind, event.data)
@@ -381,6 +399,10 @@ class Runner:
         contact_id, person, now = writing.contact_id, writing.person, writing.now
         language = person.language or "ru"
         rendered = [self._render(reply, channel, language) for reply in replies]
+        documents = [
+            self._document(reply, channel, language, now) if reply.booking else None
+            for reply in replies
+        ]
         rows = [
             {
                 "contact_id": contact_id,
@@ -395,9 +417,17 @@ class Runner:
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
-            Outgoing(message_id, text, choices)
-            for message_id, (text, choices) in zip(ids, rendered, strict=True)
+            Outgoing(message_id, text, choices, document)
+            for message_id, (text, choices), document in zip(ids, rendered, documents, strict=True)
         ]
+
+    def _document(
+        self, reply: Reply, channel: str, language: str, now: datetime
+    ) -> Document | None:
+        if channel != "telegram" or reply.booking is None:
+            return None
+        content = visit_calendar(reply.booking, language, self.translator, now)
+        return Document(f"komek-visit-{reply.booking.id}.ics", content)
 
     def _render(
         self, reply: Reply, channel: str, language: str
@@ -466,9 +496,13 @@ class Runner:
             return
         now = self.clock()
 
+        # "sent" never overwrites what a delivery report (which may come first) said.
+        statement = MARK_SENT if status == SENT else MARK
+
         def work(connection: Connection) -> None:
             connection.execute(
-                MARK, {"ids": message_ids, "new_status": status, "new_error": error, "now": now}
+                statement,
+                {"ids": message_ids, "new_status": status, "new_error": error, "now": now},
             )
 
         await self.db.run(work)

@@ -24,11 +24,14 @@ from prometheus_client import (
 from redis.asyncio import Redis
 from sqlalchemy import Connection, text
 
+from bot import staff_api
 from bot.appkeys import CONFIG, METRICS, RUNNER
+from bot.appointments import renderers
 from bot.channels import sms, telegram
 from bot.config import Config
 from bot.i18n import Translator
 from bot.metrics import Metrics
+from bot.outbox import Dispatcher
 from bot.parameters import default_store
 from bot.runner import InboundMessage, RedisLocks, Runner
 from bot.storage.database import Database
@@ -176,6 +179,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
     app.router.add_post("/api/chat", chat_api)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    staff_api.setup(app)
     sms.setup(app)
     if config.telegram_token:
         telegram.setup(app)
@@ -185,9 +189,15 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
 
 async def recovery(app: web.Application) -> AsyncIterator[None]:
     """What a crash left recorded but unanswered is processed while the server already serves:
-    the person's lock keeps it in order with anything new from them."""
-    task = asyncio.create_task(_recover(app[RUNNER]))
+    the person's lock keeps it in order with anything new from them. Then the outbox
+    dispatcher starts (here, last, when every channel has registered how it sends)."""
+    runner = app[RUNNER]
+    task = asyncio.create_task(_recover(runner))
+    dispatcher = Dispatcher(runner, renderers(runner.translator), poll=app[CONFIG].outbox_poll)
+    sending = asyncio.create_task(dispatcher.run_forever())
     yield
+    sending.cancel()
+    await asyncio.gather(sending, return_exceptions=True)
     await task
 
 

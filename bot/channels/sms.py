@@ -283,8 +283,17 @@ def setup(app: web.Application) -> None:
                 app[SENDSMS] = client
 
                 async def send(number: str, replies: list[Outgoing]) -> None:
+                    """Hand each reply to Kannel and record the outcome; the delivery report
+                    comes later."""
+                    runner = app[RUNNER]
                     for reply in replies:
-                        await client.send(number, reply.text, reply.message_id)
+                        try:
+                            await client.send(number, reply.text, reply.message_id)
+                        except SendSmsError as error:
+                            log.warning("sms %s not sent: %s", reply.message_id, error)
+                            await runner.mark(reply.message_id, "failed", str(error)[:200])
+                        else:
+                            await runner.mark(reply.message_id, "sent")
 
                 app[RUNNER].senders["sms"] = send
                 yield

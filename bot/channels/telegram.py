@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 from telegram import Bot as PTBBot
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
@@ -310,6 +310,16 @@ class TelegramChannel:
                 )
 
             await self._with_retry(send)
+        document = reply.document
+        if document is not None:  # a visit's calendar file, after its confirmation
+            try:
+                await self._with_retry(
+                    lambda: self.bot.send_document(
+                        chat_id, InputFile(document.content, filename=document.filename)
+                    )
+                )
+            except TelegramError as exc:  # the text went out; the file is a convenience
+                log.warning("calendar file to telegram chat %s not sent: %s", chat_id, exc)
 
     async def _with_retry(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call`, again after each 429's retry_after (the caller holds only this chat's lock);

@@ -6,10 +6,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 
 import asyncpg
 import pytest
+from sqlalchemy import Connection, insert
 
+from bot.appointments import DbAppointments
+from bot.parameters import default_calendar
+from bot.runner import CONTACTS
 from tests.conftest import require_service
 
 PG_ADMIN = os.environ.get("KOMEK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -43,3 +48,29 @@ async def fresh_postgres() -> AsyncIterator[str]:
 async def postgres_url() -> AsyncIterator[str]:
     async with fresh_postgres() as url:
         yield url
+
+
+def book_a_visit(
+    connection: Connection, *, channel: str, address: str, language: str, now: datetime, day: date
+) -> tuple[int, int]:
+    """A new contact with a visit booked at the first free slot of example-astana-1 on `day`
+    (the example offices imported): (booking id, contact id)."""
+    contact_id = int(
+        connection.execute(
+            insert(CONTACTS)
+            .values(
+                channel=channel,
+                address=address,
+                language=language,
+                consent=True,
+                opted_out=False,
+                created_at=now,
+            )
+            .returning(CONTACTS.c.id)
+        ).scalar_one()
+    )
+    appointments = DbAppointments(connection, contact_id, now, default_calendar())
+    (slot,) = appointments.slots("example-astana-1", day, 1)
+    booking = appointments.book("example-astana-1", slot.start)
+    assert booking is not None
+    return booking.id, contact_id

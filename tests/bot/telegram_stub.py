@@ -105,6 +105,9 @@ class BotApiStub:
         else:
             form = await request.post()
             params = {k: _decode(v) for k, v in form.items() if isinstance(v, str)}
+            for name, value in form.items():  # uploaded files (sendDocument): name and bytes
+                if isinstance(value, web.FileField):
+                    params[name] = {"filename": value.filename, "content": value.file.read()}
         if method == "getUpdates":
             return await self._get_updates(params)
         call = Call(method, params)

@@ -1,0 +1,172 @@
+"""Staff accounts: social workers, supervisors and administrators; argon2 password hashes; API
+tokens of which only a SHA-256 is stored; and the audit log of what staff do.
+
+A worker and a supervisor see the offices of their region; an administrator sees every office.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Table, insert, select, update
+
+from bot.storage.models import AuditEntry, Staff, StaffToken
+from core.offices import Office
+from core.regions import REGIONS
+
+STAFF = cast(Table, Staff.__table__)
+TOKENS = cast(Table, StaffToken.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
+
+ROLES = ("worker", "supervisor", "admin")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "kmk_"
+
+_hasher = PasswordHasher()
+
+
+class StaffError(ValueError):
+    """A staff account that cannot be made as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    username: str
+    name: str
+    role: str
+    region: str | None
+
+    def may_see(self, office: Office) -> bool:
+        return self.role == "admin" or self.region is None or office.region == self.region
+
+
+def create(
+    connection: Connection,
+    *,
+    username: str,
+    name: str,
+    role: str,
+    region: str | None,
+    password: str,
+    now: datetime,
+) -> int:
+    if not USERNAME.match(username):
+        raise StaffError("username: lower-case letters, digits, '.', '_' or '-', 2 to 64")
+    if role not in ROLES:
+        raise StaffError(f"role: one of {', '.join(ROLES)}")
+    if region is not None and region not in REGIONS:
+        raise StaffError(f"region: one of {', '.join(REGIONS)}")
+    if role != "admin" and region is None:
+        raise StaffError("a worker or supervisor needs a region")
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"password: at least {MIN_PASSWORD} characters")
+    if not name.strip() or len(name) > 120:
+        raise StaffError("name: required, at most 120 characters")
+    s = STAFF.c
+    if connection.execute(select(s.id).where(s.username == username)).first() is not None:
+        raise StaffError(f"username {username} is taken")
+    return int(
+        connection.execute(
+            insert(STAFF)
+            .values(
+                username=username,
+                name=name.strip(),
+                role=role,
+                region=region,
+                password_hash=_hasher.hash(password),
+                active=True,
+                created_at=now,
+            )
+            .returning(s.id)
+        ).scalar_one()
+    )
+
+
+def _member(row: Any) -> Member:
+    return Member(row.id, row.username, row.name, row.role, row.region)
+
+
+def find(connection: Connection, username: str) -> Member | None:
+    s = STAFF.c
+    row = connection.execute(
+        select(s.id, s.username, s.name, s.role, s.region).where(
+            s.username == username, s.active.is_(True)
+        )
+    ).first()
+    return None if row is None else _member(row)
+
+
+def check_password(connection: Connection, username: str, password: str) -> Member | None:
+    s = STAFF.c
+    row = connection.execute(
+        select(s.id, s.username, s.name, s.role, s.region, s.password_hash).where(
+            s.username == username, s.active.is_(True)
+        )
+    ).first()
+    if row is None:
+        _hasher.hash(password)  # the same work as for a real account: no timing tell
+        return None
+    try:
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        connection.execute(
+            update(STAFF).where(s.id == row.id).values(password_hash=_hasher.hash(password))
+        )
+    return _member(row)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(connection: Connection, member: Member, label: str, now: datetime) -> str:
+    """A new API token: shown once, kept only as its SHA-256."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    connection.execute(
+        insert(TOKENS).values(
+            staff_id=member.id, token_hash=_digest(token), label=label[:64], created_at=now
+        )
+    )
+    return token
+
+
+def authenticate(connection: Connection, token: str) -> Member | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    s, t = STAFF.c, TOKENS.c
+    row = connection.execute(
+        select(s.id, s.username, s.name, s.role, s.region)
+        .join(TOKENS, t.staff_id == s.id)
+        .where(t.token_hash == _digest(token), t.revoked_at.is_(None), s.active.is_(True))
+    ).first()
+    return None if row is None else _member(row)
+
+
+def audit(
+    connection: Connection,
+    member: Member | None,
+    action: str,
+    target: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    connection.execute(
+        insert(AUDIT).values(
+            staff_id=None if member is None else member.id,
+            action=action,
+            target=target[:120],
+            detail=detail,
+            at=now,
+        )
+    )
