@@ -23,6 +23,10 @@ from dialogs.segments import cost
 ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")
 
 
+def now() -> datetime:
+    return datetime.now(ALMATY)
+
+
 def chat(language: str | None, sms: bool, stdin: TextIO, stdout: TextIO, database_url: str) -> int:
     return asyncio.run(_chat(language, sms, stdin, stdout, database_url))
 
@@ -34,7 +38,8 @@ async def _chat(
     try:
         if db.dialect == "sqlite":
             await upgrade(db.engine)
-        runner = Runner(db, default_store(), Translator(), lambda: datetime.now(ALMATY))
+        clock = lambda: now()  # noqa: E731, PLW0108 - late-bound: tests fix the time
+        runner = Runner(db, default_store(), Translator(), clock)
         channel = "sms" if sms else "console"
         address = f"terminal-{uuid.uuid4().hex[:12]}"
         stdout.write("Komek. Ctrl-D to leave.\n\n")

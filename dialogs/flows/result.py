@@ -18,7 +18,7 @@ from dialogs.explain import (
 )
 from dialogs.flows.assessment import FLOW, household
 from dialogs.flows.visit import start_visit
-from dialogs.text import Text, msg
+from dialogs.text import Text, msg, pmsg
 
 RESULT_CHOICES = (
     Choice("why", msg("Why?")),
@@ -28,6 +28,11 @@ RESULT_CHOICES = (
     Choice("menu", msg("Menu")),
 )
 NEXT_CHOICES = RESULT_CHOICES[1:]
+SMS_RESULT_CHOICES = (
+    RESULT_CHOICES[0],
+    Choice("book", pmsg("short", "Visit")),
+    Choice("menu", msg("Menu")),
+)
 
 
 def assessment(ctx: Ctx) -> Assessment:
@@ -54,8 +59,9 @@ def ask(ctx: Ctx) -> Reply:
     if ctx.session.get("assessed") != fingerprint:
         ctx.session["assessed"] = fingerprint
         ctx.events.append(Event("assessment_done", {"household": data, "result": _summary(result)}))
-    # On SMS every character costs: "check again" is in the menu (and RESTART works anywhere).
-    choices = tuple(c for c in RESULT_CHOICES if c.key != "restart") if ctx.sms else RESULT_CHOICES
+    # On SMS every character costs: "check again" and "learn more" are in the menu (and RESTART
+    # works anywhere); booking the visit, the next step, stays, with a one-word label.
+    choices = SMS_RESULT_CHOICES if ctx.sms else RESULT_CHOICES
     return Reply(tuple(result_lines(ctx, result)), choices)
 
 

@@ -161,12 +161,17 @@ async def test_booking_moving_and_cancelling_by_sms_in_kazakh(
 
 def test_booking_in_the_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KOMEK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    monkeypatch.setattr("bot.console.now", lambda: NOW)
     assert main(["offices", "import", str(EXAMPLE_OFFICES)], out=io.StringIO()) == 0
-    # consent, VISIT, Astana, its office, the first day, the first time, yes; then cancel it
-    answers = ["1", "visit", "2", "1", "1", "1", "1", "visit", "2", "1"]
+    # consent, VISIT, Astana, its office, the first day, the first time, yes; then move it to
+    # the second time of that day; then cancel it
+    answers = ["1", "visit", "2", "1", "1", "1", "1",
+               "visit", "1", "1", "2", "1",
+               "visit", "2", "1"]  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
     out = io.StringIO()
     assert main(["chat", "--lang", "en"], out=out) == 0
     text = out.getvalue()
     assert "Your visit is booked" in text
+    assert "Your visit is moved" in text
     assert "Your visit is cancelled" in text
