@@ -3,12 +3,13 @@ deleted with "forget me"; logs never see them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -63,6 +64,8 @@ class Contact(Base):
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Asked to be reminded to reassess each quarter (off until the person says so).
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Conversation(Base):
@@ -226,3 +229,47 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(120))
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(Instant(), index=True)
+
+
+class Case(Base):
+    """A family in a social worker's caseload. Its phone reaches the family by SMS; a Telegram
+    chat is linked when the family opens the worker's deep link (`/start <link_code>`)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    region: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    notes: Mapped[str | None] = mapped_column(Text)
+    next_reassessment: Mapped[date | None] = mapped_column(Date)
+    sms_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    telegram_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    link_code: Mapped[str] = mapped_column(String(24), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    updated_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class Campaign(Base):
+    """A message from staff to many people: a template (or a text in three languages) and an
+    audience; each recipient is an outbox row keyed by campaign and contact."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    template: Mapped[str] = mapped_column(String(40))  # quarterly, documents_due, custom
+    texts: Mapped[dict[str, object]] = mapped_column(
+        JSON
+    )  # custom: {"kk": ..., "ru": ..., "en": ...}
+    audience: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # draft, sending, sent
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    sent_at: Mapped[datetime | None] = mapped_column(Instant())
