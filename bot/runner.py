@@ -28,9 +28,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.appointments import DbAppointments
+from bot.caseload import link_telegram
 from bot.i18n import Translator
 from bot.ics import visit_calendar
+from bot.outbox import cancel
 from bot.parameters import default_calendar
+from bot.reminders import quarter_key
 from bot.render import LabelOfTranslator, render_menu, render_text
 from bot.storage.database import Database
 from bot.storage.models import Assessment, Contact, Conversation, Message
@@ -160,6 +163,7 @@ class _Person:
     consent_at: datetime | None
     opted_out: bool
     language: str | None
+    reminders: bool
 
     def values(self) -> dict[str, Any]:
         return {
@@ -167,6 +171,7 @@ class _Person:
             "consent_at": self.consent_at,
             "opted_out": self.opted_out,
             "language": self.language,
+            "reminders": self.reminders,
         }
 
 
@@ -206,7 +211,7 @@ WAITING = (
     .order_by(_m.id)
     .with_for_update()
 )
-PERSON = select(_c.consent, _c.consent_at, _c.opted_out, _c.language).where(
+PERSON = select(_c.consent, _c.consent_at, _c.opted_out, _c.language, _c.reminders).where(
     _c.id == bindparam("contact")
 )
 STATE = select(_v.state).where(_v.contact_id == bindparam("contact"))
@@ -248,6 +253,7 @@ class Runner:
     # How each channel delivers replies that no request is waiting for (after a restart).
     senders: dict[str, Sender] = field(default_factory=dict)
     calendar: Calendar = field(default_factory=default_calendar)
+    limiter: Any = None  # bot.ratelimit.RateLimiter for messages that are not replies
     _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -340,7 +346,13 @@ class Runner:
             if not waiting:
                 return []
             row = connection.execute(PERSON, key).one()
-            person = _Person(bool(row.consent), row.consent_at, bool(row.opted_out), row.language)
+            person = _Person(
+                bool(row.consent),
+                row.consent_at,
+                bool(row.opted_out),
+                row.language,
+                bool(row.reminders),
+            )
             before = person.values()
             stored = connection.execute(STATE, key).scalar()
             state: dict[str, Any] = stored if stored is not None else new_session()
@@ -351,10 +363,17 @@ class Runner:
             kept: list[int] = []
             cleared: list[int] = []
             for message in waiting:
+                text = message.body or ""
+                if message.channel == "telegram" and text.startswith("/start "):
+                    # A deep link from a social worker: the chat joins that family's case.
+                    code = text.removeprefix("/start ").strip()
+                    if link_telegram(connection, code, contact_id, now):
+                        log.info("contact %s linked to a case by its deep link", contact_id)
+                    text = "/start"
                 turn = resume(
                     state,
                     Inbound(
-                        message.body or "",
+                        text,
                         now,
                         message.channel,
                         choice=message.choice,
@@ -446,6 +465,9 @@ class Runner:
             person.consent, person.consent_at = True, now
         elif kind in ("consent_declined", "forget_me"):
             person.consent, person.consent_at = False, None
+            if person.reminders:
+                person.reminders = False
+                cancel(connection, quarter_key(contact_id), now)
             if kind == "forget_me":
                 connection.execute(
                     delete(ASSESSMENTS).where(ASSESSMENTS.c.contact_id == contact_id)
@@ -454,6 +476,11 @@ class Runner:
                     update(MESSAGES).where(MESSAGES.c.contact_id == contact_id).values(body=None)
                 )
                 log.info("contact %s: answers forgotten", contact_id)
+        elif kind == "reminders_on" and person.consent:
+            person.reminders = True
+        elif kind == "reminders_off":
+            person.reminders = False
+            cancel(connection, quarter_key(contact_id), now)
         elif kind == "opt_out":
             person.opted_out = True
         elif kind == "opt_in":

@@ -8,8 +8,19 @@ from dialogs.flows import (
     forget,
     language,
     menu,
+    reminders,
     result,
     visit,
 )
 
-__all__ = ["assessment", "consent", "explanations", "forget", "language", "menu", "result", "visit"]
+__all__ = [
+    "assessment",
+    "consent",
+    "explanations",
+    "forget",
+    "language",
+    "menu",
+    "reminders",
+    "result",
+    "visit",
+]

@@ -24,6 +24,7 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
     ctx.session["answers"] = {}
     ctx.session["history"] = []
     ctx.session["consent"] = False
+    ctx.session["reminders"] = False  # the runner turns them off with the answers
     ctx.session.pop("result", None)
     ctx.notes.append(msg("Your answers are deleted. Komek keeps nothing about you now."))
     return Go("consent")

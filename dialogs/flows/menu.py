@@ -1,4 +1,4 @@
-"""The main menu: check eligibility, book a visit, explanations, language, forget me."""
+"""The main menu: check eligibility, book a visit, explanations, reminders, language, forget me."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ CHOICES = (
     Choice("learn", msg("How TSA works")),
     Choice("language", msg("Language")),
     Choice("forget", msg("Delete my answers")),
+    Choice("reminders", msg("Reminders")),
 )
 
 
@@ -33,6 +34,8 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
         return start_visit(ctx)
     if given.key == "learn":
         return Go("explain_menu")
+    if given.key == "reminders":
+        return Go("reminders" if ctx.session.get("consent") else "consent")
     if given.key == "language":
         return Go("language")
     if given.key == "forget":

@@ -1,0 +1,128 @@
+"""Quarterly reassessment reminders on the outbox: `schedule` queues the next reminders
+(`core.reminders.upcoming`) for every contact who asked for them, idempotently (the key is
+contact + quarter + kind); the text is rendered when it is sent, in the person's language, and
+says nothing about booking to a person who has a visit booked already."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, String, Table, literal, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.appointments import APPOINTMENTS, BOOKED, OFFICES
+from bot.i18n import Translator
+from bot.outbox import OUTBOX, PENDING, Claimed
+from bot.storage.models import Contact
+from core.almaty import local
+from core.offices import parse_office
+from core.reminders import upcoming
+from dialogs.text import Clock, Day, Local, Text, msg
+
+CONTACTS = cast(Table, Contact.__table__)
+KIND = "quarter_reminder"
+
+
+def quarter_key(contact_id: int) -> str:
+    """The prefix of every quarterly reminder of a contact (to cancel them all)."""
+    return f"quarter:{contact_id}:"
+
+
+def schedule(connection: Connection, now: datetime) -> int:
+    """Queue the coming reminders for everyone who wants them; the number of new rows."""
+    c, o = CONTACTS.c, OUTBOX.c
+    added = 0
+    for reminder in upcoming(now):
+        key = (
+            literal("quarter:")
+            + sql_cast(c.id, String)
+            + literal(f":{reminder.quarter}:{reminder.kind}")
+        )
+        payload = {
+            "kind": reminder.kind,
+            "quarter": reminder.quarter,
+            "apply_from": reminder.next_quarter_start.isoformat(),
+        }
+        rows = select(
+            key,
+            c.id,
+            literal(KIND),
+            literal(payload, OUTBOX.c.payload.type),
+            literal(reminder.due, OUTBOX.c.due_at.type),
+            literal(PENDING),
+            literal(0),
+            literal(now, OUTBOX.c.created_at.type),
+            literal(now, OUTBOX.c.updated_at.type),
+        ).where(c.reminders.is_(True), c.opted_out.is_(False))
+        columns = [
+            o.key,
+            o.contact_id,
+            o.kind,
+            o.payload,
+            o.due_at,
+            o.status,
+            o.attempts,
+            o.created_at,
+            o.updated_at,
+        ]
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(OUTBOX).from_select(columns, rows).on_conflict_do_nothing()
+        added += int(connection.execute(statement).rowcount or 0)
+    return added
+
+
+def _visit(connection: Connection, contact_id: int, now: datetime) -> Any:
+    a = APPOINTMENTS.c
+    return connection.execute(
+        select(a.office_id, a.starts_at)
+        .where(a.contact_id == contact_id, a.status == BOOKED, a.starts_at >= now)
+        .order_by(a.starts_at)
+        .limit(1)
+    ).first()
+
+
+def renderer(translator: Translator) -> Any:
+    def render(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+        wants = connection.execute(
+            select(CONTACTS.c.reminders).where(CONTACTS.c.id == row.contact_id)
+        ).scalar()
+        if not wants:
+            return None  # turned off meanwhile
+        apply_from = date.fromisoformat(str(row.payload["apply_from"]))
+        lines: list[Text] = []
+        if row.payload["kind"] == "ending":
+            lines.append(
+                msg(
+                    "Komek: TSA is paid until the end of the quarter. To keep receiving it, "
+                    "apply again from {start} on egov.kz or at the career centre.",
+                    start=apply_from,
+                )
+            )
+        else:
+            lines.append(
+                msg(
+                    "Komek: a new quarter has begun. Apply for TSA again this month (the whole "
+                    "month is paid, whatever the day): egov.kz or the career centre."
+                )
+            )
+        visit = _visit(connection, row.contact_id, now)
+        if visit is not None:
+            record = connection.execute(
+                select(OFFICES.c.record).where(OFFICES.c.id == visit.office_id)
+            ).scalar_one()
+            start = local(visit.starts_at)
+            lines.append(
+                msg(
+                    "Your visit: {day} at {time}, {office}.",
+                    day=Day(start.date()),
+                    time=Clock(start),
+                    office=Local.of(parse_office(record).name),
+                )
+            )
+        else:
+            lines.append(msg("To book a visit, write VISIT. To stop these reminders: MENU."))
+        return "\n".join(translator.render(line, language) for line in lines)
+
+    return render
