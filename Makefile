@@ -60,6 +60,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python benchmarks/assess.py
 	$(BIN)/python benchmarks/sms_cost.py
 	$(BIN)/python -m benchmarks.webhook_load
+	$(BIN)/python -m benchmarks.campaign
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

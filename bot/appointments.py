@@ -410,7 +410,8 @@ def _visit_row(connection: Connection, appointment_id: int) -> Any:
 
 
 def renderers(translator: Translator) -> dict[str, Any]:
-    def reminder(connection: Connection, row: Claimed, language: str) -> str | None:
+    def reminder(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+        del now
         visit = _visit_row(connection, int(row.payload["appointment"]))
         if visit is None or visit.status != BOOKED:
             return None  # cancelled meanwhile: nothing to remind of
@@ -429,7 +430,8 @@ def renderers(translator: Translator) -> dict[str, Any]:
         )
         return translator.render(text, language)
 
-    def cancelled(connection: Connection, row: Claimed, language: str) -> str | None:
+    def cancelled(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+        del now
         visit = _visit_row(connection, int(row.payload["appointment"]))
         if visit is None:
             return None

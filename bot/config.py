@@ -30,6 +30,11 @@ class Config:
     kannel_username: str | None = None
     kannel_password: str | None = None
     outbox_poll: float = 1.0  # seconds between looks for due reminders and notices
+    # Messages/s overall for messages that are not replies: Telegram allows about 30; half a
+    # message less leaves room for network jitter, so that no second ever holds 31.
+    telegram_rate: float = 29.5
+    sms_rate: float = 10.0  # SMS segments/s the gateway takes
+    outbox_stale: float = 120.0  # seconds after which another worker takes over a claimed row
 
     @property
     def sqlite(self) -> bool:
@@ -81,8 +86,24 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         poll = -1.0
     if not 0.05 <= poll <= 60:
         raise ConfigError(f"KOMEK_OUTBOX_POLL must be seconds from 0.05 to 60, got {poll_text!r}")
+    rates = {}
+    for name, default in (
+        ("KOMEK_TELEGRAM_RATE", "29.5"),
+        ("KOMEK_SMS_RATE", "10"),
+        ("KOMEK_OUTBOX_STALE", "120"),
+    ):
+        text = _text(env, name) or default
+        try:
+            rates[name] = float(text)
+        except ValueError:
+            rates[name] = -1.0
+        if not 0 < rates[name] <= 10_000:
+            raise ConfigError(f"{name} must be a number above 0, got {text!r}")
     return Config(
         outbox_poll=poll,
+        telegram_rate=rates["KOMEK_TELEGRAM_RATE"],
+        sms_rate=rates["KOMEK_SMS_RATE"],
+        outbox_stale=rates["KOMEK_OUTBOX_STALE"],
         host=_text(env, "KOMEK_HOST") or "127.0.0.1",
         port=int(port_text),
         database_url=database,

@@ -10,15 +10,19 @@ staff) is a row here before it is anything else, and the dispatcher sends it whe
   `MAX_ATTEMPTS`, in the `failed` state with the reason.
 - Opted-out contacts are sent nothing (`skipped`); a message whose reason is gone (the visit was
   cancelled or moved) is dropped (`cancelled`).
-- A row claimed by a dispatcher that died (`sending` for longer than `STALE`) goes back to
-  `pending`, unless its message is known to have been sent.
+- A row claimed by a dispatcher that died (`sending` for longer than `STALE`, or every such row
+  when the only dispatcher starts, as on SQLite) goes back to `pending`, unless its message is
+  known to have been sent. A message handed to the channel just before the crash and not yet
+  recorded as sent is in doubt: the Bot API and Kannel's sendsms have no idempotency key, so it
+  cannot be asked whether it arrived. It is sent again (a reminder twice is better than none),
+  and the row says so in `error`; its first message is marked `interrupted`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,6 +30,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from bot.storage.models import Contact, Message, Outbox
+from dialogs.segments import cost as segment_cost
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +113,18 @@ class Claimed:
 
 
 # What a kind of message says, rendered at send time in the contact's language: a function of
-# the connection (to read what it is about), the row and the language; None when its reason is
-# gone (nothing is sent then).
-Render = Callable[[Connection, Claimed, str], "str | None"]
+# the connection (to read what it is about), the row, the language and the time; None when its
+# reason is gone (nothing is sent then).
+Render = Callable[[Connection, Claimed, str, datetime], "str | None"]
 
 
-def _claim(now: datetime, limit: int) -> Callable[[Connection], list[Claimed]]:
+INTERRUPTED = "interrupted while sending: sent again"
+
+
+def _claim(now: datetime, limit: int, stale: datetime) -> Callable[[Connection], list[Claimed]]:
     def work(connection: Connection) -> list[Claimed]:
         o, c = OUTBOX.c, CONTACTS.c
-        _release_stale(connection, now)
+        _release_stale(connection, now, stale)
         due = (
             select(o.id)
             .where(o.status == PENDING, o.due_at <= now)
@@ -164,21 +172,27 @@ def _claim(now: datetime, limit: int) -> Callable[[Connection], list[Claimed]]:
     return work
 
 
-def _release_stale(connection: Connection, now: datetime) -> None:
-    """Rows a dead dispatcher had claimed: sent if their message went out, else due again."""
+def _release_stale(connection: Connection, now: datetime, stale: datetime) -> None:
+    """Rows a dead dispatcher had claimed before `stale`: sent if their message went out, due
+    again otherwise (in doubt when their message had been handed over: see above)."""
     o, m = OUTBOX.c, MESSAGES.c
-    stale = now - STALE
+    claimed = (o.status == SENDING) & (o.updated_at < stale)
     went_out = select(m.id).where(m.id == o.message_id, m.status.in_(("sent", "delivered")))
     connection.execute(
-        update(OUTBOX)
-        .where(o.status == SENDING, o.updated_at < stale, went_out.exists())
-        .values(status=SENT, updated_at=now)
+        update(OUTBOX).where(claimed, went_out.exists()).values(status=SENT, updated_at=now)
+    )
+    doubtful = select(o.message_id).where(claimed, o.message_id.is_not(None))
+    connection.execute(
+        update(MESSAGES)
+        .where(m.id.in_(doubtful.scalar_subquery()), m.status == "queued")
+        .values(status="interrupted", updated_at=now)
     )
     connection.execute(
         update(OUTBOX)
-        .where(o.status == SENDING, o.updated_at < stale)
-        .values(status=PENDING, updated_at=now)
+        .where(claimed, o.message_id.is_not(None))
+        .values(status=PENDING, error=INTERRUPTED, message_id=None, updated_at=now)
     )
+    connection.execute(update(OUTBOX).where(claimed).values(status=PENDING, updated_at=now))
 
 
 FINISH = (
@@ -195,7 +209,9 @@ FINISH = (
 
 
 class Dispatcher:
-    """Sends due outbox rows through the runner's channel senders."""
+    """Sends due outbox rows through the runner's channel senders, a batch at a time: one
+    transaction claims the batch, one renders and records its messages, the sends go out side by
+    side under the channel's rate limit, and one transaction records how each went."""
 
     def __init__(
         self,
@@ -204,15 +220,33 @@ class Dispatcher:
         *,
         poll: float = 1.0,
         batch: int = BATCH,
+        parallel: int = 16,
+        limiter: Any = None,
+        schedulers: Sequence[Callable[[Connection, datetime], int]] = (),
+        schedule_every: float = 60.0,
+        stale: timedelta = STALE,
+        sole: bool = False,
     ) -> None:
         self.runner = runner
         self.renderers = renderers
         self.poll = poll
         self.batch = batch
+        self.parallel = parallel
+        self.limiter = limiter  # bot.ratelimit.RateLimiter, or None: no limit
+        self.schedulers = list(schedulers)
+        self.schedule_every = schedule_every
+        self._scheduled_at = -schedule_every
+        self.stale = stale
+        # The only dispatcher (SQLite): whatever is `sending` when it starts was left by a dead one.
+        self._release_all = sole
 
     async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
+                if self.schedulers and loop.time() - self._scheduled_at >= self.schedule_every:
+                    self._scheduled_at = loop.time()
+                    await self.schedule()
                 sent = await self.dispatch_once()
             except asyncio.CancelledError:
                 raise
@@ -222,106 +256,143 @@ class Dispatcher:
             if sent < self.batch:
                 await asyncio.sleep(self.poll)
 
+    async def schedule(self) -> int:
+        """Queue what the schedulers say is coming (quarterly reminders); idempotent."""
+        now = self.runner.clock()
+        added = 0
+        for scheduler in self.schedulers:
+            added += await self.runner.db.run(lambda c, s=scheduler: s(c, now))
+        return added
+
     async def dispatch_once(self) -> int:
         """Claim the due rows and send them; the number claimed."""
         now = self.runner.clock()
-        claimed = await self.runner.db.run(_claim(now, self.batch))
+        stale = now if self._release_all else now - self.stale
+        claimed: list[Claimed] = await self.runner.db.run(_claim(now, self.batch, stale))
+        self._release_all = False
+        if not claimed:
+            return 0
+        outcomes: dict[int, tuple[str, str | None]] = {}
+        ready: list[tuple[Claimed, int, str]] = []
         for row in claimed:
-            await self._dispatch(row)
+            if row.opted_out:
+                outcomes[row.id] = (SKIPPED, "opted out")
+            elif row.kind not in self.renderers:
+                outcomes[row.id] = (FAILED, f"unknown kind {row.kind}")
+            elif row.channel not in self.runner.senders:
+                outcomes[row.id] = (FAILED, f"no way to send on {row.channel}")
+        todo = [row for row in claimed if row.id not in outcomes]
+        prepared = await self.runner.db.run(self._prepare(todo)) if todo else {}
+        for row in todo:
+            found = prepared.get(row.id)
+            if found is None:
+                outcomes[row.id] = (CANCELLED, None)  # its reason is gone
+            else:
+                ready.append((row, *found))
+        gate = asyncio.Semaphore(self.parallel)
+        await asyncio.gather(*(self._send(gate, row, mid, text) for row, mid, text in ready))
+        ids = [mid for _, mid, _ in ready]
+        statuses = await self.runner.db.run(_message_statuses(ids)) if ids else {}
+        for row, message_id, _ in ready:
+            status = statuses.get(message_id)
+            outcomes[row.id] = (
+                (SENT, None)
+                if status in ("sent", "delivered")
+                else (
+                    PENDING,
+                    status or "not sent",
+                )
+            )
+        await self.runner.db.run(self._finish(claimed, outcomes))
         return len(claimed)
 
-    async def _dispatch(self, row: Claimed) -> None:
-        if row.opted_out:
-            await self._finish(row, SKIPPED, "opted out")
-            return
-        render = self.renderers.get(row.kind)
-        if render is None:
-            await self._finish(row, FAILED, f"unknown kind {row.kind}")
-            return
-        sender = self.runner.senders.get(row.channel)
-        if sender is None:
-            await self._finish(row, FAILED, f"no way to send on {row.channel}")
-            return
-        prepared = await self.runner.db.run(self._prepare(row, render))
-        if prepared is None:
-            await self._finish(row, CANCELLED, None)
-            return
-        message_id, text = prepared
+    async def _send(
+        self, gate: asyncio.Semaphore, row: Claimed, message_id: int, text: str
+    ) -> None:
         from bot.runner import Outgoing  # noqa: PLC0415 - the runner imports this module
 
-        try:
-            await sender(row.address, [Outgoing(message_id, text)])
-        except Exception as exc:  # the channel's own failure: retried below
-            log.warning("outbox %s: sending failed: %s", row.id, type(exc).__name__)
-            await self.runner.mark(message_id, "failed", type(exc).__name__)
-        status = await self.runner.db.run(_message_status(message_id))
-        if status in ("sent", "delivered"):
-            await self._finish(row, SENT, None)
-        else:
-            await self._retry(row, status or "not sent")
+        async with gate:
+            if self.limiter is not None:
+                cost = segment_cost(text).segments if row.channel == "sms" else 1
+                await self.limiter.acquire(row.channel, row.address, cost)
+            try:
+                await self.runner.senders[row.channel](row.address, [Outgoing(message_id, text)])
+            except Exception as exc:  # the channel's own failure: retried later
+                log.warning("outbox %s: sending failed: %s", row.id, type(exc).__name__)
+                await self.runner.mark(message_id, "failed", type(exc).__name__)
 
-    def _prepare(
-        self, row: Claimed, render: Render
-    ) -> Callable[[Connection], tuple[int, str] | None]:
-        def work(connection: Connection) -> tuple[int, str] | None:
-            text = render(connection, row, row.language)
-            if text is None:
-                return None
+    def _prepare(self, rows: list[Claimed]) -> Callable[[Connection], dict[int, tuple[int, str]]]:
+        def work(connection: Connection) -> dict[int, tuple[int, str]]:
             now = self.runner.clock()
-            message_id = connection.execute(
-                insert(MESSAGES)
-                .values(
-                    contact_id=row.contact_id,
-                    channel=row.channel,
-                    direction="out",
-                    body=text,
-                    status="queued",
-                    created_at=now,
-                    updated_at=now,
+            found: dict[int, tuple[int, str]] = {}
+            for row in rows:
+                text = self.renderers[row.kind](connection, row, row.language, now)
+                if text is None:
+                    continue
+                message_id = connection.execute(
+                    NEW_MESSAGE,
+                    {
+                        "contact_id": row.contact_id,
+                        "channel": row.channel,
+                        "direction": "out",
+                        "body": text,
+                        "status": "queued",
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                ).scalar_one()
+                found[row.id] = (int(message_id), text)
+            if found:
+                connection.execute(
+                    LINK_MESSAGE,
+                    [{"row": row_id, "message": mid} for row_id, (mid, _) in found.items()],
                 )
-                .returning(MESSAGES.c.id)
-            ).scalar_one()
-            connection.execute(
-                update(OUTBOX).where(OUTBOX.c.id == row.id).values(message_id=message_id)
-            )
-            return int(message_id), text
+            return found
 
         return work
 
-    async def _retry(self, row: Claimed, reason: str) -> None:
-        attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            await self._finish(row, FAILED, reason, attempts=attempts)
-            return
-        delay = FIRST_RETRY * 2 ** (attempts - 1)
-        await self._finish(row, PENDING, reason, attempts=attempts, delay=delay)
-
-    async def _finish(
-        self,
-        row: Claimed,
-        status: str,
-        error: str | None,
-        *,
-        attempts: int | None = None,
-        delay: timedelta | None = None,
-    ) -> None:
+    def _finish(
+        self, rows: list[Claimed], outcomes: dict[int, tuple[str, str | None]]
+    ) -> Callable[[Connection], None]:
         now = self.runner.clock()
-        values = {
-            "row": row.id,
-            "new_status": status,
-            "new_error": None if error is None else error[:200],
-            "new_attempts": row.attempts if attempts is None else attempts,
-            "new_due": now + (delay or timedelta()),
-            "now": now,
-        }
-        await self.runner.db.run(lambda connection: connection.execute(FINISH, values))
+        values = []
+        for row in rows:
+            status, error = outcomes[row.id]
+            attempts, due = row.attempts, now
+            if status == PENDING:  # failed this time: later, or given up
+                attempts += 1
+                if attempts >= MAX_ATTEMPTS:
+                    status = FAILED
+                else:
+                    due = now + FIRST_RETRY * 2 ** (attempts - 1)
+            values.append(
+                {
+                    "row": row.id,
+                    "new_status": status,
+                    "new_error": None if error is None else error[:200],
+                    "new_attempts": attempts,
+                    "new_due": due,
+                    "now": now,
+                }
+            )
+
+        def work(connection: Connection) -> None:
+            connection.execute(FINISH, values)
+
+        return work
 
 
-def _message_status(message_id: int) -> Callable[[Connection], str | None]:
-    def work(connection: Connection) -> str | None:
+NEW_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+LINK_MESSAGE = (
+    update(OUTBOX).where(OUTBOX.c.id == bindparam("row")).values(message_id=bindparam("message"))
+)
+
+
+def _message_statuses(ids: list[int]) -> Callable[[Connection], dict[int, str]]:
+    def work(connection: Connection) -> dict[int, str]:
         m = MESSAGES.c
-        value = connection.execute(select(m.status).where(m.id == message_id)).scalar()
-        return None if value is None else str(value)
+        rows = connection.execute(select(m.id, m.status).where(m.id.in_(ids)))
+        return {int(i): str(status) for i, status in rows}
 
     return work
 

@@ -26,13 +26,15 @@ from sqlalchemy import Connection, text
 
 from bot import staff_api
 from bot.appkeys import CONFIG, METRICS, RUNNER
-from bot.appointments import renderers
 from bot.channels import sms, telegram
 from bot.config import Config
 from bot.i18n import Translator
 from bot.metrics import Metrics
+from bot.notices import renderers
 from bot.outbox import Dispatcher
 from bot.parameters import default_store
+from bot.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
+from bot.reminders import schedule as schedule_reminders
 from bot.runner import InboundMessage, RedisLocks, Runner
 from bot.storage.database import Database
 from bot.storage.db import upgrade
@@ -166,8 +168,14 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         # for about 80 ms now and then.
         gc.freeze()
         redis = Redis.from_url(config.redis_url) if config.redis_url else None
+        limits = {
+            "telegram": ChannelLimit(config.telegram_rate, per_chat=1.0),
+            "sms": ChannelLimit(config.sms_rate),
+        }
+        runner.limiter = LocalLimiter(limits)
         if redis is not None:
             runner.locks = RedisLocks(redis)  # one lock per person across every worker
+            runner.limiter = RedisLimiter(redis, limits)  # one rate for all workers
         app[RUNNER] = runner
         yield
         if redis is not None:
@@ -193,7 +201,15 @@ async def recovery(app: web.Application) -> AsyncIterator[None]:
     dispatcher starts (here, last, when every channel has registered how it sends)."""
     runner = app[RUNNER]
     task = asyncio.create_task(_recover(runner))
-    dispatcher = Dispatcher(runner, renderers(runner.translator), poll=app[CONFIG].outbox_poll)
+    dispatcher = Dispatcher(
+        runner,
+        renderers(runner.translator),
+        poll=app[CONFIG].outbox_poll,
+        limiter=runner.limiter,
+        schedulers=[schedule_reminders],
+        stale=timedelta(seconds=app[CONFIG].outbox_stale),
+        sole=app[CONFIG].sqlite,
+    )
     sending = asyncio.create_task(dispatcher.run_forever())
     yield
     sending.cancel()

@@ -6,19 +6,26 @@ API token (`Authorization: Bearer kmk_...`); every action goes into the audit lo
     POST /api/staff/appointments/{id}/attended
     POST /api/staff/appointments/{id}/no-show
     POST /api/staff/appointments/{id}/cancel     {"message": "optional note to the person"}
+    GET  /api/staff/caseload                     the member's own cases
+    POST /api/staff/caseload?filename=F.csv      the file as the body (CSV or XLSX)
+    POST /api/staff/campaigns                    {"name", "template", "texts", "audience"}
+    GET  /api/staff/campaigns/{id}/preview
+    POST /api/staff/campaigns/{id}/send
+    GET  /api/staff/campaigns/{id}?recipients=1  progress and delivery
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from bot.appkeys import RUNNER
+from bot.appkeys import CONFIG, RUNNER
 from bot.appointments import (
     APPOINTMENTS,
     ATTENDED,
@@ -28,6 +35,12 @@ from bot.appointments import (
     mark_visit,
     staff_cancel,
 )
+from bot.campaigns import Audience, CampaignError
+from bot.campaigns import create as create_campaign
+from bot.campaigns import preview as preview_campaign
+from bot.campaigns import send as send_campaign
+from bot.campaigns import status as campaign_status
+from bot.caseload import CaseloadError, cases_of, import_caseload, read_caseload
 from bot.staff import Member, audit, authenticate
 from core.offices import Office
 
@@ -145,9 +158,144 @@ def _visit_action(action: str) -> Handler:
     return handler
 
 
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+async def caseload_list(request: web.Request, member: Member) -> web.Response:
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> web.Response:
+        cases = cases_of(connection, member)
+        audit(connection, member, "caseload.view", member.username, now)
+        return web.json_response(
+            {"cases": [_jsonable(asdict(case)) for case in cases]}, dumps=_dumps
+        )
+
+    response: web.Response = await runner.db.run(work)
+    return response
+
+
+async def caseload_import(request: web.Request, member: Member) -> web.Response:
+    filename = request.query.get("filename", "")
+    if not filename.lower().endswith((".csv", ".xlsx")):
+        return _error(400, "say which file it is: ?filename=NAME.csv or NAME.xlsx")
+    if request.content_length is not None and request.content_length > MAX_UPLOAD:
+        return _error(413, "the file is larger than 20 MB")
+    data = await request.content.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _error(413, "the file is larger than 20 MB")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+    try:
+        rows = read_caseload(filename, data)
+        report = await runner.db.run(
+            lambda c: import_caseload(c, member, rows, now, source=filename)
+        )
+    except CaseloadError as exc:
+        return _error(400, str(exc))
+    return web.json_response(
+        {
+            "added": report.added,
+            "updated": report.updated,
+            "rejected": [{"row": row, "reason": why} for row, why in report.rejected],
+        }
+    )
+
+
+async def campaign_create(request: web.Request, member: Member) -> web.Response:
+    try:
+        body: Any = json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "the body must be JSON")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object")
+    texts, audience_data = body.get("texts") or {}, body.get("audience") or {}
+    if not isinstance(texts, dict) or not isinstance(audience_data, dict):
+        return _error(400, "texts and audience must be objects")
+    try:
+        audience = Audience.from_json(audience_data)
+    except ValueError:
+        return _error(400, "audience.reassess_before must be YYYY-MM-DD")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+    try:
+        campaign_id = await runner.db.run(
+            lambda c: create_campaign(
+                c,
+                member,
+                name=str(body.get("name") or ""),
+                template=str(body.get("template") or ""),
+                texts=texts,
+                audience=audience,
+                now=now,
+            )
+        )
+    except CampaignError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"campaign": campaign_id}, status=201)
+
+
+def _campaign_id(request: web.Request) -> int | None:
+    raw = request.match_info.get("id", "")
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 18 else None
+
+
+def _campaign_call(action: str) -> Handler:
+    async def handler(request: web.Request, member: Member) -> web.Response:
+        campaign_id = _campaign_id(request)
+        if campaign_id is None:
+            return _error(400, "the campaign id is a number")
+        runner = request.app[RUNNER]
+        now = runner.clock()
+        config = request.app[CONFIG]
+        rates = {"telegram": config.telegram_rate, "sms": config.sms_rate}
+
+        def work(connection: Connection) -> Any:
+            if action == "preview":
+                return preview_campaign(connection, member, campaign_id, runner.translator, rates)
+            if action == "send":
+                return {"queued": send_campaign(connection, member, campaign_id, now)}
+            return campaign_status(
+                connection, member, campaign_id, recipients=bool(request.query.get("recipients"))
+            )
+
+        try:
+            result = await runner.db.run(work)
+        except CampaignError as exc:
+            text = str(exc)
+            status = 404 if text.startswith("no campaign") else 403 if "belongs" in text else 409
+            return _error(status, text)
+        return web.json_response(result)
+
+    return handler
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/staff/appointments", _authenticated(day_list))
     for action, path in (("attended", "attended"), ("no_show", "no-show"), ("cancel", "cancel")):
         app.router.add_post(
             f"/api/staff/appointments/{{id}}/{path}", _authenticated(_visit_action(action))
         )
+    app.router.add_get("/api/staff/caseload", _authenticated(caseload_list))
+    app.router.add_post("/api/staff/caseload", _authenticated(caseload_import))
+    app.router.add_post("/api/staff/campaigns", _authenticated(campaign_create))
+    app.router.add_get(
+        "/api/staff/campaigns/{id}/preview", _authenticated(_campaign_call("preview"))
+    )
+    app.router.add_post("/api/staff/campaigns/{id}/send", _authenticated(_campaign_call("send")))
+    app.router.add_get("/api/staff/campaigns/{id}", _authenticated(_campaign_call("status")))

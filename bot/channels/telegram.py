@@ -309,7 +309,7 @@ class TelegramChannel:
                     chat_id, part, reply_markup=markup if last else None
                 )
 
-            await self._with_retry(send)
+            await self._with_retry(send, chat_id)
         document = reply.document
         if document is not None:  # a visit's calendar file, after its confirmation
             try:
@@ -321,7 +321,7 @@ class TelegramChannel:
             except TelegramError as exc:  # the text went out; the file is a convenience
                 log.warning("calendar file to telegram chat %s not sent: %s", chat_id, exc)
 
-    async def _with_retry(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _with_retry(self, call: Callable[[], Awaitable[T]], chat_id: int | None = None) -> T:
         """`call`, again after each 429's retry_after (the caller holds only this chat's lock);
         other errors are not retried (a timed-out send may have arrived)."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -329,9 +329,16 @@ class TelegramChannel:
                 return await call()
             except RetryAfter as exc:
                 wait = _seconds(exc)
+                limiter = self.runner.limiter if chat_id is not None else None
+                if limiter is not None:
+                    # The chat's next message (this retry included) waits; other chats go on.
+                    await limiter.hold_chat(CHANNEL, str(chat_id), wait)
                 if attempt == SEND_ATTEMPTS or wait > MAX_RETRY_WAIT:
                     raise
-                await asyncio.sleep(wait)
+                if limiter is not None:  # the retry takes its own slot of the channel's rate
+                    await limiter.acquire(CHANNEL, str(chat_id))
+                else:
+                    await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- polling ---------------------------------------------------------------------------

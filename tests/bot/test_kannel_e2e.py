@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 
 from bot.appkeys import RUNNER
 from bot.channels.sms import SendSms, setup
 from bot.config import Config
 from bot.i18n import Translator
-from bot.runner import InboundMessage, Runner
+from bot.campaigns import CAMPAIGNS, KIND, status
+from bot.notices import renderers
+from bot.outbox import OUTBOX, Dispatcher
+from bot.runner import CONTACTS, InboundMessage, Runner
+from bot.staff import Member, create
 from bot.server import create_app
 from bot.storage.models import Contact, Message
 from tests.bot.kannel_harness import BEARERBOX, SMSBOX, FakeSmsc, KannelSetup, free_ports, kannel
@@ -44,10 +48,14 @@ async def gateway(tmp_path: Path, translator: Translator) -> AsyncIterator[Gatew
         "Kannel is not installed (apt-get install kannel kannel-extras)",
     )
     app_port, admin, smsbox, smsc, sendsms = free_ports(5)
+    settings = KannelSetup(tmp_path, app_port, TOKEN, admin, smsbox, smsc, sendsms)
     config = Config(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}",
         sms_token=TOKEN,
         port=app_port,
+        kannel_sendsms_url=settings.sendsms_url,
+        kannel_username=settings.username,
+        kannel_password=settings.password,
     )
     app = create_app(config, translator)
     if "sms-kannel" not in app.router.named_resources():
@@ -56,7 +64,6 @@ async def gateway(tmp_path: Path, translator: Translator) -> AsyncIterator[Gatew
     await web_runner.setup()
     try:
         await web.TCPSite(web_runner, "127.0.0.1", app_port).start()
-        settings = KannelSetup(tmp_path, app_port, TOKEN, admin, smsbox, smsc, sendsms)
         async with asyncio.timeout(20), kannel(settings):
             phone = await FakeSmsc.connect(smsc)
             try:
@@ -147,3 +154,72 @@ async def test_sendsms_arrives_and_its_delivery_report_marks_it_delivered(
                     await db.scalar(select(Message.status).where(Message.id == reminder_id))
                 )
             await asyncio.sleep(0.1)
+
+
+async def test_a_campaign_goes_out_through_kannel_and_its_delivery_is_counted(
+    gateway: Gateway,
+) -> None:
+    runner = gateway.runner
+    await runner.record(InboundMessage("sms", "+77011234567", "Сәлем", external_id="c1"))
+    contact = await sms_contact(runner)
+    now = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
+    runner.clock = lambda: now
+
+    def seed(connection: Connection) -> int:
+        connection.execute(update(CONTACTS).values(language="kk"))
+        staff = create(
+            connection,
+            username="aigerim",
+            name="Айгерім",
+            role="admin",
+            region=None,
+            password="long enough password",
+            now=now,
+        )
+        campaign = connection.execute(
+            insert(CAMPAIGNS)
+            .values(
+                staff_id=staff,
+                name="құжаттар",
+                template="custom",
+                texts={
+                    "kk": "Құжаттарды әкеліңіз. Komek",
+                    "ru": "Принесите документы.",
+                    "en": "Bring the documents.",
+                },
+                audience={},
+                status="sending",
+                created_at=now,
+            )
+            .returning(CAMPAIGNS.c.id)
+        ).scalar_one()
+        connection.execute(
+            insert(OUTBOX).values(
+                key=f"campaign:{campaign}:{contact.id}",
+                contact_id=contact.id,
+                kind=KIND,
+                payload={"campaign": campaign},
+                due_at=now,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return int(campaign)
+
+    campaign_id = await runner.db.run(seed)
+    # The server's own sendsms sender (configured above): delivery reports come to /sms/dlr.
+    assert "sms" in runner.senders
+    async with asyncio.timeout(30):
+        dispatcher = Dispatcher(runner, renderers(runner.translator), limiter=runner.limiter)
+        assert await dispatcher.dispatch_once() == 1
+        received = await gateway.phone.receive()
+        assert received.text == "Құжаттарды әкеліңіз. Komek"
+        admin = Member(1, "aigerim", "Айгерім", "admin", None)
+        delivered = 0
+        while delivered != 1:
+            shown = await runner.db.run(lambda c: status(c, admin, campaign_id))
+            delivered = shown["delivered"]
+            await asyncio.sleep(0.1)
+    assert shown["outbox"] == {"sent": 1} and shown["status"] == "sent"

@@ -1,0 +1,361 @@
+"""Campaigns: a message from staff to many families at once, through the outbox.
+
+A campaign has a template (the quarterly reassessment, documents due by a date, or a text the
+worker writes in kk, ru and en) and an audience (the worker's caseload, or a filter by region,
+language or reassessment date, within what the member of staff may see). Preview renders it in
+each language with its SMS encoding and segments, counts the recipients by channel and the
+opted-out ones, and estimates how long sending takes under the rate limits. Sending queues one
+outbox row per recipient (key campaign + contact: never twice); status counts them by outcome
+and lists each recipient's delivery. Each family is reached on Telegram when its chat is linked,
+otherwise by SMS.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.channels.phone import last_digits
+from bot.i18n import LANGUAGES, Translator
+from bot.outbox import OUTBOX, PENDING, Claimed
+from bot.staff import Member, audit
+from bot.storage.models import Campaign, Case, Contact, Message
+from core.regions import REGIONS
+from dialogs.segments import cost
+from dialogs.text import Text, msg
+
+CAMPAIGNS = cast(Table, Campaign.__table__)
+CASES = cast(Table, Case.__table__)
+CONTACTS = cast(Table, Contact.__table__)
+MESSAGES = cast(Table, Message.__table__)
+
+KIND = "campaign"
+TEMPLATES = ("quarterly", "documents_due", "custom")
+MAX_TEXT = 600
+
+
+class CampaignError(ValueError):
+    """A campaign that cannot be made or sent as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    caseload: bool = True  # only the member's own cases (a worker always)
+    region: str | None = None
+    language: str | None = None
+    reassess_before: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "caseload": self.caseload,
+            "region": self.region,
+            "language": self.language,
+            "reassess_before": None if self.reassess_before is None else str(self.reassess_before),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Audience:
+        before = data.get("reassess_before")
+        return cls(
+            bool(data.get("caseload", True)),
+            data.get("region"),
+            data.get("language"),
+            None if before is None else date.fromisoformat(str(before)),
+        )
+
+
+def template_text(template: str, texts: Mapping[str, Any]) -> Text | None:
+    """The message of a template (None for a custom text, which is taken as written)."""
+    if template == "quarterly":
+        return msg(
+            "Komek: a new quarter has begun. Apply for TSA again this month (the whole month is "
+            "paid, whatever the day): egov.kz or the career centre."
+        )
+    if template == "documents_due":
+        return msg(
+            "Komek: please bring the documents for your TSA case to the career centre by {date}.",
+            date=date.fromisoformat(str(texts["due"])),
+        )
+    return None
+
+
+def render(translator: Translator, template: str, texts: Mapping[str, Any], language: str) -> str:
+    text = template_text(template, texts)
+    if text is None:
+        return str(texts[language])
+    return translator.render(text, language)
+
+
+def create(
+    connection: Connection,
+    member: Member,
+    *,
+    name: str,
+    template: str,
+    texts: Mapping[str, Any],
+    audience: Audience,
+    now: datetime,
+) -> int:
+    if template not in TEMPLATES:
+        raise CampaignError(f"template: one of {', '.join(TEMPLATES)}")
+    if not name.strip() or len(name) > 120:
+        raise CampaignError("name: required, at most 120 characters")
+    stored: dict[str, Any] = {}
+    if template == "custom":
+        for language in LANGUAGES:
+            value = texts.get(language)
+            if not isinstance(value, str) or not value.strip():
+                raise CampaignError(f"text in {language}: required for a custom message")
+            if len(value) > MAX_TEXT:
+                raise CampaignError(f"text in {language}: at most {MAX_TEXT} characters")
+            stored[language] = value.strip()
+    elif template == "documents_due":
+        try:
+            stored["due"] = date.fromisoformat(str(texts.get("due"))).isoformat()
+        except ValueError:
+            raise CampaignError("due: the date documents are due, YYYY-MM-DD") from None
+    _check_audience(member, audience)
+    campaign_id = connection.execute(
+        insert(CAMPAIGNS)
+        .values(
+            staff_id=member.id,
+            name=name.strip(),
+            template=template,
+            texts=stored,
+            audience=audience.to_json(),
+            status="draft",
+            created_at=now,
+        )
+        .returning(CAMPAIGNS.c.id)
+    ).scalar_one()
+    audit(connection, member, "campaign.create", f"campaign {campaign_id}", now, name=name)
+    return int(campaign_id)
+
+
+def _check_audience(member: Member, audience: Audience) -> None:
+    if audience.region is not None and audience.region not in REGIONS:
+        raise CampaignError(f"region: one of {', '.join(REGIONS)}")
+    if audience.language is not None and audience.language not in LANGUAGES:
+        raise CampaignError("language: kk, ru or en")
+    if member.role == "worker" and not audience.caseload:
+        raise CampaignError("a social worker writes to their own caseload only")
+    if member.role == "supervisor" and audience.region not in (None, member.region):
+        raise CampaignError("a supervisor writes within their own region only")
+
+
+def _load(connection: Connection, member: Member, campaign_id: int) -> Any:
+    row = connection.execute(select(CAMPAIGNS).where(CAMPAIGNS.c.id == campaign_id)).first()
+    if row is None:
+        raise CampaignError(f"no campaign {campaign_id}")
+    if member.role != "admin" and row.staff_id != member.id:
+        raise CampaignError(f"campaign {campaign_id} belongs to another member of staff")
+    return row
+
+
+def _recipients(member: Member, audience: Audience) -> Any:
+    """contact id and channel per case of the audience: the linked Telegram chat, else SMS."""
+    k = CASES.c
+    conditions = []
+    if audience.caseload or member.role == "worker":
+        conditions.append(k.staff_id == member.id)
+    region = audience.region or (member.region if member.role == "supervisor" else None)
+    if region is not None:
+        conditions.append(k.region == region)
+    if audience.language is not None:
+        conditions.append(k.language == audience.language)
+    if audience.reassess_before is not None:
+        conditions.append(k.next_reassessment < audience.reassess_before)
+    contact = func.coalesce(k.telegram_contact_id, k.sms_contact_id)
+    return (
+        select(contact.label("contact_id"), k.phone, k.language)
+        .where(and_(*conditions) if conditions else literal(True), contact.is_not(None))
+        .subquery()
+    )
+
+
+def preview(
+    connection: Connection,
+    member: Member,
+    campaign_id: int,
+    translator: Translator,
+    rates: Mapping[str, float],
+) -> dict[str, Any]:
+    row = _load(connection, member, campaign_id)
+    audience = Audience.from_json(row.audience)
+    chosen = _recipients(member, audience)
+    c = CONTACTS.c
+    counts = connection.execute(
+        select(c.channel, c.opted_out, chosen.c.language, func.count())
+        .join(chosen, chosen.c.contact_id == c.id)
+        .group_by(c.channel, c.opted_out, chosen.c.language)
+    ).all()
+    texts: dict[str, dict[str, Any]] = {}
+    segments: dict[str, int] = {}
+    for language in LANGUAGES:
+        text = render(translator, row.template, row.texts, language)
+        sms = cost(text)
+        segments[language] = sms.segments
+        texts[language] = {
+            "text": text,
+            "sms_encoding": sms.encoding,
+            "sms_segments": sms.segments,
+        }
+    by_channel: Counter[str] = Counter()
+    opted_out = 0
+    seconds = 0.0
+    per_channel_units: Counter[str] = Counter()
+    for channel, out, language, n in counts:
+        if out:
+            opted_out += int(n)
+            continue
+        by_channel[channel] += int(n)
+        units = segments.get(language, 1) if channel == "sms" else 1
+        per_channel_units[channel] += int(n) * units
+    for channel, units in per_channel_units.items():
+        rate = rates.get(channel)
+        if rate:
+            seconds = max(seconds, units / rate)  # channels go side by side
+    return {
+        "campaign": campaign_id,
+        "name": row.name,
+        "status": row.status,
+        "texts": texts,
+        "recipients": dict(by_channel),
+        "opted_out": opted_out,
+        "eta_seconds": round(seconds, 1),
+    }
+
+
+def send(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
+    """Queue every recipient (opted-out ones are skipped by the dispatcher, and counted)."""
+    row = _load(connection, member, campaign_id)
+    if row.status != "draft":
+        raise CampaignError(f"campaign {campaign_id} is {row.status} already")
+    chosen = _recipients(member, Audience.from_json(row.audience))
+    o = OUTBOX.c
+    key = literal(f"campaign:{campaign_id}:") + sql_cast(chosen.c.contact_id, String)
+    rows = select(
+        key,
+        chosen.c.contact_id,
+        literal(KIND),
+        literal({"campaign": campaign_id}, OUTBOX.c.payload.type),
+        literal(now, OUTBOX.c.due_at.type),
+        literal(PENDING),
+        literal(0),
+        literal(now, OUTBOX.c.created_at.type),
+        literal(now, OUTBOX.c.updated_at.type),
+    ).where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
+    columns = [
+        o.key,
+        o.contact_id,
+        o.kind,
+        o.payload,
+        o.due_at,
+        o.status,
+        o.attempts,
+        o.created_at,
+        o.updated_at,
+    ]
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    queued = int(
+        connection.execute(
+            dialect.insert(OUTBOX).from_select(columns, rows).on_conflict_do_nothing()
+        ).rowcount
+        or 0
+    )
+    connection.execute(
+        CAMPAIGNS.update()
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(status="sending", sent_at=now)
+    )
+    audit(connection, member, "campaign.send", f"campaign {campaign_id}", now, queued=queued)
+    return queued
+
+
+def status(
+    connection: Connection, member: Member, campaign_id: int, *, recipients: bool = False
+) -> dict[str, Any]:
+    row = _load(connection, member, campaign_id)
+    o, m, c = OUTBOX.c, MESSAGES.c, CONTACTS.c
+    prefix = f"campaign:{campaign_id}:"
+    delivered = case((m.status == "delivered", 1), else_=0)
+    totals = connection.execute(
+        select(o.status, func.count(), func.sum(sql_cast(delivered, Integer)))
+        .outerjoin(MESSAGES, m.id == o.message_id)
+        .where(o.key.startswith(prefix))
+        .group_by(o.status)
+    ).all()
+    by_status = {str(s): int(n) for s, n, _ in totals}
+    result: dict[str, Any] = {
+        "campaign": campaign_id,
+        "name": row.name,
+        "status": row.status,
+        "outbox": by_status,
+        "delivered": sum(int(d or 0) for _, _, d in totals),
+        "queued": sum(by_status.values()),
+    }
+    if (
+        row.status == "sending"
+        and by_status
+        and not by_status.get(PENDING)
+        and not by_status.get("sending")
+    ):
+        result["status"] = "sent"
+    if recipients:
+        rows = connection.execute(
+            select(c.channel, c.address, o.status, o.error, m.status.label("delivery"))
+            .join(CONTACTS, c.id == o.contact_id)
+            .outerjoin(MESSAGES, m.id == o.message_id)
+            .where(o.key.startswith(prefix))
+            .order_by(o.id)
+        )
+        result["recipients"] = [
+            {
+                "channel": r.channel,
+                "contact": "…" + last_digits(r.address) if r.channel == "sms" else "telegram",
+                "status": r.status,
+                "delivery": r.delivery,
+                "error": r.error,
+            }
+            for r in rows
+        ]
+    return result
+
+
+def renderer(translator: Translator) -> Any:
+    cache: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def render_one(connection: Connection, row: Claimed, language: str, now: datetime) -> str:
+        del now
+        campaign_id = int(row.payload["campaign"])
+        found = cache.get(campaign_id)
+        if found is None:
+            loaded = connection.execute(
+                select(CAMPAIGNS.c.template, CAMPAIGNS.c.texts).where(CAMPAIGNS.c.id == campaign_id)
+            ).one()
+            found = (str(loaded.template), dict(loaded.texts))
+            if len(cache) > 100:
+                cache.clear()
+            cache[campaign_id] = found
+        return render(translator, found[0], found[1], language)
+
+    return render_one
