@@ -26,6 +26,7 @@ RESULT_CHOICES = (
     Choice("learn", msg("Learn more")),
     Choice("restart", msg("Check again")),
     Choice("menu", msg("Menu")),
+    Choice("reminders", msg("Remind me each quarter")),
 )
 NEXT_CHOICES = RESULT_CHOICES[1:]
 SMS_RESULT_CHOICES = (
@@ -94,6 +95,8 @@ def _after(ctx: Ctx, given: Answer) -> Outcome:
         return Go("region")
     if given.key == "menu":
         return Go("menu")
+    if given.key == "reminders":
+        return Go("reminders")
     return Retry(msg("Please choose a number from the menu."))
 
 

@@ -15,15 +15,15 @@ from aiohttp import web
 from sqlalchemy import Connection, insert, select, update
 
 from bot.appkeys import RUNNER
+from bot.campaigns import CAMPAIGNS, KIND, status
 from bot.channels.sms import SendSms, setup
 from bot.config import Config
 from bot.i18n import Translator
-from bot.campaigns import CAMPAIGNS, KIND, status
 from bot.notices import renderers
 from bot.outbox import OUTBOX, Dispatcher
 from bot.runner import CONTACTS, InboundMessage, Runner
-from bot.staff import Member, create
 from bot.server import create_app
+from bot.staff import Member, create
 from bot.storage.models import Contact, Message
 from tests.bot.kannel_harness import BEARERBOX, SMSBOX, FakeSmsc, KannelSetup, free_ports, kannel
 from tests.conftest import require_service
