@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.channels.phone import last_digits
 from bot.i18n import LANGUAGES, Translator
 from bot.outbox import OUTBOX, PENDING, Claimed
-from bot.staff import Member, audit
+from bot.staff import STAFF, Member, audit
 from bot.storage.models import Campaign, Case, Contact, Message
 from core.regions import REGIONS
 from dialogs.segments import cost
@@ -171,6 +171,15 @@ def _load(connection: Connection, member: Member, campaign_id: int) -> Any:
     return row
 
 
+def _owner(connection: Connection, row: Any) -> Member:
+    """Whose campaign it is: the audience is read with the rights of the one who made it."""
+    s = STAFF.c
+    owner = connection.execute(
+        select(s.id, s.username, s.name, s.role, s.region).where(s.id == row.staff_id)
+    ).one()
+    return Member(owner.id, owner.username, owner.name, owner.role, owner.region)
+
+
 def _recipients(member: Member, audience: Audience) -> Any:
     """contact id and channel per case of the audience: the linked Telegram chat, else SMS."""
     k = CASES.c
@@ -201,7 +210,7 @@ def preview(
 ) -> dict[str, Any]:
     row = _load(connection, member, campaign_id)
     audience = Audience.from_json(row.audience)
-    chosen = _recipients(member, audience)
+    chosen = _recipients(_owner(connection, row), audience)
     c = CONTACTS.c
     counts = connection.execute(
         select(c.channel, c.opted_out, chosen.c.language, func.count())
@@ -250,7 +259,7 @@ def send(connection: Connection, member: Member, campaign_id: int, now: datetime
     row = _load(connection, member, campaign_id)
     if row.status != "draft":
         raise CampaignError(f"campaign {campaign_id} is {row.status} already")
-    chosen = _recipients(member, Audience.from_json(row.audience))
+    chosen = _recipients(_owner(connection, row), Audience.from_json(row.audience))
     o = OUTBOX.c
     key = literal(f"campaign:{campaign_id}:") + sql_cast(chosen.c.contact_id, String)
     rows = select(
@@ -331,7 +340,7 @@ def status(
         result["recipients"] = [
             {
                 "channel": r.channel,
-                "contact": "…" + last_digits(r.address) if r.channel == "sms" else "telegram",
+                "contact": last_digits(r.address) if r.channel == "sms" else "telegram",
                 "status": r.status,
                 "delivery": r.delivery,
                 "error": r.error,

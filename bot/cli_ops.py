@@ -215,8 +215,8 @@ def cmd_caseload_import(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         raise InputError(args.file, f"cannot be read ({exc.strerror})") from None
     now = _now()
-    rough_total = data.count(b"\n") if path.suffix.lower() == ".csv" else 0
-    progress = Progress(rough_total) if rough_total > 1000 else None
+    rows_total = max(0, len(data.splitlines()) - 1) if path.suffix.lower() == ".csv" else 0
+    progress = Progress(rows_total) if rows_total > 1000 else None
 
     def work(connection: Connection) -> Any:
         member = _member(connection, args.as_user)

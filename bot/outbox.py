@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, case, func, insert, select, update
 
 from bot.storage.models import Contact, Message, Outbox
 from dialogs.segments import cost as segment_cost
@@ -200,7 +200,15 @@ FINISH = (
     .where(OUTBOX.c.id == bindparam("row"))
     .values(
         status=bindparam("new_status"),
-        error=bindparam("new_error"),
+        # A resend after an interrupted send keeps saying so, also once it went out.
+        error=case(
+            (
+                bindparam("new_error", type_=String).is_(None)
+                & (OUTBOX.c.error == INTERRUPTED),
+                OUTBOX.c.error,
+            ),
+            else_=bindparam("new_error", type_=String),
+        ),
         attempts=bindparam("new_attempts"),
         due_at=bindparam("new_due"),
         updated_at=bindparam("now"),

@@ -50,7 +50,9 @@ def upcoming(now: datetime, grace: timedelta = timedelta(hours=12)) -> list[Quar
     outage), earliest first: at most one of each kind."""
     today = (now - grace).date()
     found: list[QuarterReminder] = []
-    for day in (today, add_months(quarter_start(today), 3)):
+    # An `opened` reminder belongs to the quarter before the one it opens: look there too.
+    start = quarter_start(today)
+    for day in (add_months(start, -3), start, add_months(start, 3)):
         for reminder in reminders_of_quarter(day):
             if reminder.due >= now - grace and all(r.kind != reminder.kind for r in found):
                 found.append(reminder)
