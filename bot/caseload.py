@@ -589,3 +589,10 @@ def link_telegram(
         .values(telegram_contact_id=telegram_contact_id, updated_at=now)
     )
     return result.rowcount == 1
+
+
+def case_language(connection: Connection, code: str) -> str | None:
+    """The language the worker recorded for the family of this link code."""
+    c = CASES.c
+    found = connection.execute(select(c.language).where(c.link_code == code)).scalar()
+    return None if found is None else str(found)

@@ -203,8 +203,7 @@ FINISH = (
         # A resend after an interrupted send keeps saying so, also once it went out.
         error=case(
             (
-                bindparam("new_error", type_=String).is_(None)
-                & (OUTBOX.c.error == INTERRUPTED),
+                bindparam("new_error", type_=String).is_(None) & (OUTBOX.c.error == INTERRUPTED),
                 OUTBOX.c.error,
             ),
             else_=bindparam("new_error", type_=String),

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.appointments import DbAppointments
-from bot.caseload import link_telegram
+from bot.caseload import case_language, link_telegram
 from bot.i18n import Translator
 from bot.ics import visit_calendar
 from bot.outbox import cancel
@@ -369,6 +369,8 @@ class Runner:
                     code = text.removeprefix("/start ").strip()
                     if link_telegram(connection, code, contact_id, now):
                         log.info("contact %s linked to a case by its deep link", contact_id)
+                        if not state.get("lang"):  # the worker knows the family's language
+                            state["lang"] = case_language(connection, code)
                     text = "/start"
                 turn = resume(
                     state,

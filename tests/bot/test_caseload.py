@@ -31,9 +31,12 @@ from bot.caseload import (
     read_caseload,
     region_code,
 )
+from bot.i18n import Translator
+from bot.runner import InboundMessage, Runner
 from bot.staff import AUDIT, Member, create, find
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from core.parameters import ParameterStore
 from tests.bot.conftest import fresh_postgres
 
 NOW = datetime.fromisoformat("2026-11-26T10:00:00+05:00")
@@ -449,3 +452,20 @@ async def test_cases_of_and_link_telegram(setup: Setup) -> None:
     assert [(case.name, case.phone, case.channels) for case in theirs] == [
         ("Bob's", "…8877", ("sms",))
     ]
+
+
+async def test_a_family_opening_the_deep_link_is_greeted_in_its_language(
+    setup: Setup, store: ParameterStore, translator: Translator
+) -> None:
+    data = csv_file(
+        "name|phone|region|language",
+        "Айгүл|87011234567|almaty|kk",
+    )
+    await load(setup.db, setup.alice, "cases.csv", data)
+    code = (await cases(setup.db))["+77011234567"].link_code
+    runner = Runner(setup.db, store, translator, lambda: NOW)
+    replies = await runner.handle(InboundMessage("telegram", "424242", f"/start {code}"))
+    labels = " ".join(label for _, label in replies[0].choices)
+    assert "Komek" in replies[0].text and "Иә" in labels  # the consent question, in Kazakh
+    linked = (await cases(setup.db))["+77011234567"]
+    assert linked.telegram_contact_id is not None
