@@ -150,10 +150,11 @@ async def _world(url: str, store: ParameterStore, translator: Translator) -> Asy
             report = await db.run(_importer(worker, data))
             assert not report.rejected
         runner = Runner(db, store, translator, Clock(NOW))
-        # Aigerim opens the worker's deep link and chooses Kazakh; Ivan writes STOP.
+        # Aigerim opens the worker's deep link (greeted in Kazakh, her language on the case)
+        # and consents; Ivan writes STOP.
         code = await _link_code(runner, LINKED)
         (asked,) = await runner.handle(InboundMessage("telegram", CHAT, f"/start {code}"))
-        assert "Choose a language" in asked.text
+        assert "Келісесіз бе?" in asked.text
         await runner.handle(InboundMessage("telegram", CHAT, "1"))
         await runner.handle(InboundMessage("sms", STOPPED, "STOP"))
         yield World(runner, a, b, s, admin)
