@@ -60,10 +60,14 @@ async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
     await _check_schema(url)
 
 
-async def test_a_database_of_the_previous_revision_is_migrated_with_its_data(url: str) -> None:
+@pytest.mark.parametrize("revision", ["0001", "0002"])
+async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
+    url: str, revision: str
+) -> None:
+    """0002 is the revision before the newest; 0001, the first that shipped."""
     engine = make_engine(url)
     try:
-        await upgrade(engine, "0001")
+        await upgrade(engine, revision)
         async with engine.begin() as connection:
             await connection.execute(
                 text(
