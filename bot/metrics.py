@@ -1,11 +1,12 @@
 """Prometheus metrics of one server process: messages in and out per channel, the time to answer,
-errors, and strings that fell back to another language."""
+errors, strings that fell back to another language, and the outbox by state (shared by all
+workers: read from the database at each scrape)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -28,6 +29,12 @@ class Metrics:
             "komek_turn_seconds",
             "Time to answer one inbound message",
             ["channel"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "komek_outbox",
+            "Outbox rows (reminders, notices, campaigns) by state, as of the last scrape",
+            ["status"],
             registry=self.registry,
         )
         self.registry.register(_MissingTranslations(translator))

@@ -32,6 +32,7 @@ from bot.i18n import Translator
 from bot.metrics import Metrics
 from bot.notices import renderers
 from bot.outbox import Dispatcher
+from bot.outbox import counts as outbox_counts
 from bot.parameters import default_store
 from bot.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
 from bot.reminders import schedule as schedule_reminders
@@ -128,7 +129,11 @@ def _ping(connection: Connection) -> None:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    metrics = request.app[METRICS]
+    by_status = await request.app[RUNNER].db.run(outbox_counts)
+    for status in ("pending", "sending", "sent", "failed", "cancelled", "skipped"):
+        metrics.outbox.labels(status).set(by_status.get(status, 0))
+    body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -52,6 +52,7 @@ async def test_health_and_metrics(client: TestClient[Any, Any]) -> None:
     metrics = await (await client.get("/metrics")).text()
     assert 'komek_messages_in_total{channel="web"} 1.0' in metrics
     assert "komek_missing_translations" in metrics
+    assert 'komek_outbox{status="pending"} 0.0' in metrics
 
 
 @pytest.mark.parametrize(
