@@ -200,8 +200,27 @@ NEW_CONTACT = _insert_new(CONTACTS)
 CONTACT_ID = select(_c.id).where(
     _c.channel == bindparam("contact_channel"), _c.address == bindparam("contact_address")
 )
+# A turn reads its messages, the person and the session in one statement (one round trip on
+# PostgreSQL); only the messages are locked.
 WAITING = (
-    select(_m.id, _m.channel, _m.body, _m.choice, _m.language_hint)
+    select(
+        _m.id,
+        _m.channel,
+        _m.body,
+        _m.choice,
+        _m.language_hint,
+        _c.consent,
+        _c.consent_at,
+        _c.opted_out,
+        _c.language,
+        _c.reminders,
+        _v.state,
+    )
+    .select_from(
+        MESSAGES.join(CONTACTS, _c.id == _m.contact_id).outerjoin(
+            CONVERSATIONS, _v.contact_id == _m.contact_id
+        )
+    )
     .where(
         _m.contact_id == bindparam("contact"),
         _m.direction == "in",
@@ -209,12 +228,8 @@ WAITING = (
         _m.id <= bindparam("last"),
     )
     .order_by(_m.id)
-    .with_for_update()
+    .with_for_update(of=MESSAGES)
 )
-PERSON = select(_c.consent, _c.consent_at, _c.opted_out, _c.language, _c.reminders).where(
-    _c.id == bindparam("contact")
-)
-STATE = select(_v.state).where(_v.contact_id == bindparam("contact"))
 PROCESSED_KEPT = (
     update(MESSAGES)
     .where(_m.id.in_(bindparam("ids", expanding=True)))
@@ -339,13 +354,12 @@ class Runner:
     ) -> Callable[[Connection], list[Outgoing]]:
         def work(connection: Connection) -> list[Outgoing]:
             contact_id = recorded.contact_id
-            key = {"contact": contact_id}
             waiting = connection.execute(
                 WAITING, {"contact": contact_id, "last": recorded.message_id}
             ).all()
             if not waiting:
                 return []
-            row = connection.execute(PERSON, key).one()
+            row = waiting[0]
             person = _Person(
                 bool(row.consent),
                 row.consent_at,
@@ -354,7 +368,7 @@ class Runner:
                 bool(row.reminders),
             )
             before = person.values()
-            stored = connection.execute(STATE, key).scalar()
+            stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
             writing = _Writing(contact_id, person, now)
