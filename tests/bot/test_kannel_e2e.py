@@ -92,7 +92,7 @@ async def test_a_kazakh_conversation_through_kannel(gateway: Gateway) -> None:
     phone, runner = gateway.phone, gateway.runner
     async with asyncio.timeout(30):
         for n, (said, check) in enumerate(
-            [("Сәлем", "Келісесіз бе?"), ("1", "Қай өңірде тұрасыз?"), ("СТОП", "START")]
+            [("Сәлем", "Келісесіз бе?"), ("1", "Қай өңірде тұрасыз?"), ("СТОП", "БАСТАУ")]
         ):
             await phone.send(PHONE, SHORT_CODE, said)
             received = await phone.receive()

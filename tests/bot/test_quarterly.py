@@ -289,7 +289,7 @@ async def test_reminders_turned_on_again_come_again_from_the_next_one(
             "Сәлеметсіз бе",
             "мәзір",
             "Еске салу қосылды.",
-            "1 қаңтар 2027 бастап egov.kz арқылы",
+            "1 қаңтар 2027 күнінен бастап egov.kz арқылы",
         ),
         (
             "Здравствуйте",
