@@ -188,7 +188,7 @@ class DbAppointments:
             return []
         a = APPOINTMENTS.c
         booked = {
-            _aware(start): int(n)
+            start: int(n)
             for start, n in self.connection.execute(
                 select(a.starts_at, func.count())
                 .where(a.office_id == office_id, a.status != CANCELLED, a.starts_at >= self.now)
@@ -208,7 +208,7 @@ class DbAppointments:
         for row in rows:
             office = self._office(row.office_id)
             if office is not None:
-                found.append(Booking(row.id, office, _aware(row.starts_at), _aware(row.ends_at)))
+                found.append(Booking(row.id, office, row.starts_at, row.ends_at))
         return found
 
     def book(self, office_id: str, start: datetime) -> Booking | None:
@@ -315,10 +315,6 @@ def cancel_visit(
     return True
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 # ------------------------------------------------------------------------------------------
 # Staff: a day's list, and marking visits
 
@@ -351,7 +347,7 @@ def day_visits(connection: Connection, office_id: str, day: date) -> list[Visit]
         Visit(
             r.id,
             r.office_id,
-            local(_aware(r.starts_at)),
+            local(r.starts_at),
             r.seat,
             r.status,
             r.channel,
@@ -415,7 +411,7 @@ def renderers(translator: Translator) -> dict[str, Any]:
         visit = _visit_row(connection, int(row.payload["appointment"]))
         if visit is None or visit.status != BOOKED:
             return None  # cancelled meanwhile: nothing to remind of
-        start = _aware(visit.starts_at)
+        start = visit.starts_at
         if start != datetime.fromisoformat(str(row.payload["start"])):
             return None  # moved: the new time has its own reminder
         office = _office_of(connection, visit.office_id)
@@ -436,7 +432,7 @@ def renderers(translator: Translator) -> dict[str, Any]:
         if visit is None:
             return None
         office = _office_of(connection, visit.office_id)
-        wall_start = local(_aware(visit.starts_at))
+        wall_start = local(visit.starts_at)
         text = translator.render(
             msg(
                 "{office} has cancelled your visit on {day} at {time}. "

@@ -21,7 +21,6 @@ from typing import Any, cast
 from sqlalchemy import (
     Connection,
     Integer,
-    String,
     Table,
     and_,
     case,
@@ -29,14 +28,12 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    true,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.channels.phone import last_digits
 from bot.i18n import LANGUAGES, Translator
-from bot.outbox import OUTBOX, PENDING, Claimed
+from bot.outbox import OUTBOX, PENDING, Claimed, enqueue_all
 from bot.staff import STAFF, Member, audit
 from bot.storage.models import Campaign, Case, Contact, Message
 from core.regions import REGIONS
@@ -260,36 +257,14 @@ def send(connection: Connection, member: Member, campaign_id: int, now: datetime
     if row.status != "draft":
         raise CampaignError(f"campaign {campaign_id} is {row.status} already")
     chosen = _recipients(_owner(connection, row), Audience.from_json(row.audience))
-    o = OUTBOX.c
-    key = literal(f"campaign:{campaign_id}:") + sql_cast(chosen.c.contact_id, String)
-    rows = select(
-        key,
-        chosen.c.contact_id,
-        literal(KIND),
-        literal({"campaign": campaign_id}, OUTBOX.c.payload.type),
-        literal(now, OUTBOX.c.due_at.type),
-        literal(PENDING),
-        literal(0),
-        literal(now, OUTBOX.c.created_at.type),
-        literal(now, OUTBOX.c.updated_at.type),
-    ).where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
-    columns = [
-        o.key,
-        o.contact_id,
-        o.kind,
-        o.payload,
-        o.due_at,
-        o.status,
-        o.attempts,
-        o.created_at,
-        o.updated_at,
-    ]
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    queued = int(
-        connection.execute(
-            dialect.insert(OUTBOX).from_select(columns, rows).on_conflict_do_nothing()
-        ).rowcount
-        or 0
+    queued = enqueue_all(
+        connection,
+        contact_id=chosen.c.contact_id,
+        key=(f"campaign:{campaign_id}:", ""),
+        kind=KIND,
+        payload={"campaign": campaign_id},
+        due_at=now,
+        now=now,
     )
     connection.execute(
         CAMPAIGNS.update()

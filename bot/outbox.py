@@ -27,7 +27,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.models import Contact, Message, Outbox
 from dialogs.segments import cost as segment_cost
@@ -86,6 +101,48 @@ def enqueue(
             .where(o.id == found.id)
             .values(status=PENDING, due_at=due_at, payload=payload, attempts=0, updated_at=now)
         )
+
+
+def enqueue_all(
+    connection: Connection,
+    *,
+    contact_id: ColumnElement[int],
+    key: tuple[str, str],
+    kind: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """Queue one message for every contact `contact_id` yields (a column of a table or subquery,
+    filtered by `where`) in one INSERT ... SELECT, keyed `key[0] + contact id + key[1]`; keys
+    already queued are left alone. The number of new rows."""
+    o = OUTBOX.c
+    rows = select(
+        literal(key[0]) + sql_cast(contact_id, String) + literal(key[1]),
+        contact_id,
+        literal(kind),
+        literal(payload, o.payload.type),
+        literal(due_at, o.due_at.type),
+        literal(PENDING),
+        literal(0),
+        literal(now, o.created_at.type),
+        literal(now, o.updated_at.type),
+    ).where(*where, true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
+    columns = [
+        o.key,
+        o.contact_id,
+        o.kind,
+        o.payload,
+        o.due_at,
+        o.status,
+        o.attempts,
+        o.created_at,
+        o.updated_at,
+    ]
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(OUTBOX).from_select(columns, rows).on_conflict_do_nothing()
+    return int(connection.execute(statement).rowcount or 0)
 
 
 def cancel(connection: Connection, key_prefix: str, now: datetime) -> int:

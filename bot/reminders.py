@@ -8,13 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, literal, select
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select
 
 from bot.appointments import APPOINTMENTS, BOOKED, OFFICES
 from bot.i18n import Translator
-from bot.outbox import OUTBOX, PENDING, Claimed
+from bot.outbox import Claimed, enqueue_all
 from bot.storage.models import Contact
 from core.almaty import local
 from core.offices import parse_office
@@ -32,44 +30,23 @@ def quarter_key(contact_id: int) -> str:
 
 def schedule(connection: Connection, now: datetime) -> int:
     """Queue the coming reminders for everyone who wants them; the number of new rows."""
-    c, o = CONTACTS.c, OUTBOX.c
+    c = CONTACTS.c
     added = 0
     for reminder in upcoming(now):
-        key = (
-            literal("quarter:")
-            + sql_cast(c.id, String)
-            + literal(f":{reminder.quarter}:{reminder.kind}")
+        added += enqueue_all(
+            connection,
+            contact_id=c.id,
+            key=("quarter:", f":{reminder.quarter}:{reminder.kind}"),
+            kind=KIND,
+            payload={
+                "kind": reminder.kind,
+                "quarter": reminder.quarter,
+                "apply_from": reminder.next_quarter_start.isoformat(),
+            },
+            due_at=reminder.due,
+            now=now,
+            where=[c.reminders.is_(True), c.opted_out.is_(False)],
         )
-        payload = {
-            "kind": reminder.kind,
-            "quarter": reminder.quarter,
-            "apply_from": reminder.next_quarter_start.isoformat(),
-        }
-        rows = select(
-            key,
-            c.id,
-            literal(KIND),
-            literal(payload, OUTBOX.c.payload.type),
-            literal(reminder.due, OUTBOX.c.due_at.type),
-            literal(PENDING),
-            literal(0),
-            literal(now, OUTBOX.c.created_at.type),
-            literal(now, OUTBOX.c.updated_at.type),
-        ).where(c.reminders.is_(True), c.opted_out.is_(False))
-        columns = [
-            o.key,
-            o.contact_id,
-            o.kind,
-            o.payload,
-            o.due_at,
-            o.status,
-            o.attempts,
-            o.created_at,
-            o.updated_at,
-        ]
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(OUTBOX).from_select(columns, rows).on_conflict_do_nothing()
-        added += int(connection.execute(statement).rowcount or 0)
     return added
 
 

@@ -126,7 +126,7 @@ def ask_visit(ctx: Ctx) -> Reply:
 
 
 def answer_visit(ctx: Ctx, given: Answer) -> Outcome:
-    booking = _upcoming(ctx)[0] if _upcoming(ctx) else None
+    booking = next(iter(_upcoming(ctx)), None)
     if given.key == "menu":
         return Go("menu")
     if booking is None:
