@@ -51,7 +51,7 @@ extract: $(STAMP)
 	$(BIN)/pybabel update --ignore-obsolete --no-fuzzy-matching -w 100 -d locales -D messages -i locales/messages.pot
 
 catalogs-check: $(STAMP)
-	$(BIN)/python -m bot.catalog_check
+	$(BIN)/python -m bot.i18n.catalog_check
 
 check: lint typecheck contracts catalogs-check
 	$(MAKE) test PYTEST_ARGS="--cov --cov-report=term $(PYTEST_ARGS)"

@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.jsonout import dumps
+from bot.cli.jsonout import dumps
 from bot.parameters import default_store
 from core.assess import assess_data
 from core.dates import age_in_years

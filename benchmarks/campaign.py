@@ -23,21 +23,23 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Connection, func, select
 
-from bot.campaigns import Audience, create, send
-from bot.caseload import import_caseload, read_caseload
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram.channel import TelegramChannel, make_bot
 from bot.config import Config
-from bot.i18n import Translator
-from bot.metrics import Metrics
-from bot.notices import renderers
-from bot.outbox import OUTBOX, Dispatcher
+from bot.conversation.runner import Runner
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import renderers
+from bot.delivery.ratelimit import ChannelLimit, LocalLimiter
+from bot.delivery.senders import Outgoing
+from bot.i18n.translator import Translator
 from bot.parameters import default_store
-from bot.ratelimit import ChannelLimit, LocalLimiter
-from bot.runner import Outgoing, Runner
-from bot.staff import create as create_staff
-from bot.staff import find
+from bot.staff.accounts import create as create_staff
+from bot.staff.accounts import find
+from bot.staff.campaigns import Audience, create, send
+from bot.staff.caseload import import_caseload, read_caseload
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.tables import CASES, CONTACTS, OUTBOX
+from bot.web.metrics import Metrics
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
 
@@ -235,9 +237,6 @@ async def telegram_rate(messages: int) -> None:
 
 def _link_all_to_telegram(connection: Connection) -> None:
     from sqlalchemy import insert, update  # noqa: PLC0415
-
-    from bot.caseload import CASES  # noqa: PLC0415
-    from bot.runner import CONTACTS  # noqa: PLC0415
 
     for (case_id,) in connection.execute(select(CASES.c.id)).all():
         contact = connection.execute(

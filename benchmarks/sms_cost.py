@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.i18n import Translator
+from bot.conversation.render import LabelOfTranslator, render_menu
+from bot.i18n.translator import Translator
 from bot.parameters import default_store
-from bot.render import LabelOfTranslator, render_menu
 from dialogs.conversation import Inbound, Session, new_session, resume
 from dialogs.segments import cost
 

@@ -1,18 +1,15 @@
-"""The aiohttp application: the web chat, `/healthz` and `/metrics` (Telegram and SMS webhooks
-join it with their channels). An app factory with typed state; the database, the runner and the
-catalogs are opened and closed with the app."""
+"""The app factory: one aiohttp application with the channels (web chat, SMS, Telegram), the
+staff API, `/healthz` and `/metrics`, with typed state. The database, the runner and the catalogs
+are opened and closed with the app; each channel registers its sender in the runner's `senders`
+when it starts, and the outbox dispatcher, started last, sends through them."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
-import re
-import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
-from importlib import resources
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,99 +21,28 @@ from prometheus_client import (
 from redis.asyncio import Redis
 from sqlalchemy import Connection, text
 
-from bot import staff_api
-from bot.appkeys import CONFIG, METRICS, RUNNER
-from bot.channels import sms, telegram
+from bot.channels.sms import kannel as sms
+from bot.channels.telegram import channel as telegram
+from bot.channels.webchat import chat as webchat
+from bot.clock import now
 from bot.config import Config
-from bot.i18n import Translator
-from bot.metrics import Metrics
-from bot.notices import renderers
-from bot.outbox import Dispatcher
-from bot.outbox import counts as outbox_counts
+from bot.conversation.locks import RedisLocks
+from bot.conversation.runner import Runner
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import renderers
+from bot.delivery.outbox import counts as outbox_counts
+from bot.delivery.quarterly import schedule as schedule_reminders
+from bot.delivery.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
+from bot.i18n.translator import Translator
 from bot.parameters import default_store
-from bot.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
-from bot.reminders import schedule as schedule_reminders
-from bot.runner import InboundMessage, RedisLocks, Runner
+from bot.staff import api as staff_api
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.web.keys import CONFIG, METRICS, RUNNER
+from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
-ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")  # UTC+5 all year since 2024-03-01
 MAX_BODY = 16 * 1024
-CONVERSATION_ID = re.compile(r"^[0-9a-f]{16,64}$")
-
-
-def now() -> datetime:
-    return datetime.now(ALMATY)
-
-
-async def chat_page(request: web.Request) -> web.Response:
-    html = resources.files("bot").joinpath("web/chat.html").read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html", charset="utf-8")
-
-
-def _bad(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
-
-
-async def chat_api(request: web.Request) -> web.Response:
-    """The web chat: {"conversation", "text", "choice", "language", "message_id"} in, the
-    replies out. Bad input gets a 4xx with a reason, never a 500."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return web.json_response({"error": "request too large"}, status=413)
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        return web.json_response({"error": "request too large"}, status=413)
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return _bad("the body must be JSON in UTF-8")
-    if not isinstance(data, dict):
-        return _bad("the body must be a JSON object")
-    conversation = data.get("conversation")
-    if not isinstance(conversation, str) or not CONVERSATION_ID.match(conversation):
-        return _bad("conversation must be 16 to 64 hexadecimal characters")
-    text_value = data.get("text", "")
-    choice = data.get("choice")
-    language = data.get("language")
-    message_id = data.get("message_id")
-    if not isinstance(text_value, str) or len(text_value) > 2000:
-        return _bad("text must be a string of at most 2000 characters")
-    if choice is not None and (not isinstance(choice, str) or len(choice) > 64):
-        return _bad("choice must be a short string")
-    if language is not None and not isinstance(language, str):
-        return _bad("language must be a string")
-    if message_id is not None and (not isinstance(message_id, str) or len(message_id) > 128):
-        return _bad("message_id must be a string of at most 128 characters")
-    metrics = request.app[METRICS]
-    metrics.messages_in.labels("web").inc()
-    started = time.perf_counter()
-    replies = await request.app[RUNNER].handle(
-        InboundMessage(
-            channel="web",
-            address=conversation,
-            text=text_value,
-            external_id=message_id,
-            choice=choice,
-            language_hint=(language or None),
-        )
-    )
-    await request.app[RUNNER].mark_many([reply.message_id for reply in replies], "sent")
-    metrics.messages_out.labels("web").inc(len(replies))
-    metrics.latency.labels("web").observe(time.perf_counter() - started)
-    return web.json_response(
-        dumps=_json_text,
-        data={
-            "replies": [
-                {"text": r.text, "choices": [{"key": k, "label": lbl} for k, lbl in r.choices]}
-                for r in replies
-            ]
-        },
-    )
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -188,10 +114,9 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         await db.close()
 
     app.cleanup_ctx.append(database)
-    app.router.add_get("/", chat_page)
-    app.router.add_post("/api/chat", chat_api)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    webchat.setup(app)
     staff_api.setup(app)
     sms.setup(app)
     if config.telegram_token:

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, Translator
+from bot.i18n.translator import LANGUAGES, LOCALES_DIR, Translator
 from bot.parameters import default_store
 from core.parameters import ParameterStore
 

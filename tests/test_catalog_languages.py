@@ -7,7 +7,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR
+from bot.i18n.translator import LOCALES_DIR
 
 lingua = pytest.importorskip("lingua")
 

@@ -10,21 +10,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from datetime import datetime, timedelta, timezone
 from typing import TextIO
 
-from bot.i18n import Translator
+from bot.clock import now
+from bot.conversation.runner import InboundMessage, Runner
+from bot.i18n.translator import Translator
 from bot.parameters import default_store
-from bot.runner import InboundMessage, Runner
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from dialogs.segments import cost
-
-ALMATY = timezone(timedelta(hours=5), "Asia/Almaty")
-
-
-def now() -> datetime:
-    return datetime.now(ALMATY)
 
 
 def chat(language: str | None, sms: bool, stdin: TextIO, stdout: TextIO, database_url: str) -> int:

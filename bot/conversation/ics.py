@@ -1,38 +1,18 @@
-"""A visit as an iCalendar file (RFC 5545), for the person's phone calendar: sent on Telegram
-with the confirmation. One event, in UTC, with the office's name and address in the person's
-language and an alarm the evening before."""
+"""A visit as an iCalendar file (RFC 5545, written by `icalendar`), for the person's phone
+calendar: sent on Telegram with the confirmation. One event, in UTC, with the office's name and
+address in the person's language and an alarm the evening before."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from bot.i18n import Translator
+from icalendar import Alarm, Calendar, Event
+
+from bot.i18n.translator import Translator
 from dialogs.appointments import Booking
 from dialogs.text import Local, msg
 
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> list[str]:
-    """Lines of at most 75 octets, continued with a space (RFC 5545 §3.1), never splitting a
-    UTF-8 character."""
-    parts: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not parts else 74
-        if len((current + char).encode("utf-8")) > limit:
-            parts.append(current)
-            current = char
-        else:
-            current += char
-    parts.append(current)
-    return [parts[0], *(" " + part for part in parts[1:])]
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+ALARM_BEFORE = timedelta(hours=15)  # 19:00 the evening before a visit at 10:00
 
 
 def visit_calendar(booking: Booking, language: str, translator: Translator, now: datetime) -> bytes:
@@ -42,27 +22,25 @@ def visit_calendar(booking: Booking, language: str, translator: Translator, now:
         msg("Bring your identity card. To move or cancel the visit, write VISIT to Komek."),
         language,
     )
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Komek//Visits//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:visit-{booking.id}-{_stamp(booking.start)}@komek",
-        f"DTSTAMP:{_stamp(now)}",
-        f"DTSTART:{_stamp(booking.start)}",
-        f"DTEND:{_stamp(booking.end)}",
-        f"SUMMARY:{_escape(summary)}",
-        f"LOCATION:{_escape(office.address[language])}",
-        f"DESCRIPTION:{_escape(description)}",
-        "BEGIN:VALARM",
-        "ACTION:DISPLAY",
-        "TRIGGER:-PT15H",
-        f"DESCRIPTION:{_escape(summary)}",
-        "END:VALARM",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    folded = [part for line in lines for part in _fold(line)]
-    return ("\r\n".join(folded) + "\r\n").encode("utf-8")
+    start = booking.start.astimezone(UTC)
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -ALARM_BEFORE)
+    alarm.add("description", summary)
+    event = Event()
+    event.add("uid", f"visit-{booking.id}-{start:%Y%m%dT%H%M%SZ}@komek")
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", booking.end.astimezone(UTC))
+    event.add("summary", summary)
+    event.add("location", office.address[language])
+    event.add("description", description)
+    event.add_component(alarm)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Komek//Visits//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(event)
+    content: bytes = calendar.to_ical()
+    return content

@@ -3,7 +3,7 @@ menu is written into the text for SMS and the console ("1 Иә  2 Жоқ")."""
 
 from __future__ import annotations
 
-from bot.i18n import Translator
+from bot.i18n.translator import Translator
 from dialogs.engine import Reply
 from dialogs.text import Text
 

@@ -11,41 +11,37 @@ Each transaction is one function of a connection, run whole by `Database.run` (s
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from redis.asyncio import Redis
-from redis.exceptions import LockError
 from sqlalchemy import Connection, Insert, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.appointments import DbAppointments
-from bot.caseload import case_language, link_telegram
-from bot.i18n import Translator
-from bot.ics import visit_calendar
-from bot.outbox import cancel
+from bot.conversation.appointments import DbAppointments
+from bot.conversation.ics import visit_calendar
+from bot.conversation.locks import Locks
+from bot.conversation.render import LabelOfTranslator, render_menu, render_text
+from bot.delivery.outbox import cancel
+from bot.delivery.quarterly import quarter_key
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.senders import Document, Outgoing, Senders
+from bot.i18n.translator import Translator
 from bot.parameters import default_calendar
-from bot.reminders import quarter_key
-from bot.render import LabelOfTranslator, render_menu, render_text
+from bot.storage import messages
+from bot.storage.cases import case_language, link_telegram
 from bot.storage.database import Database
-from bot.storage.models import Assessment, Contact, Conversation, Message
+from bot.storage.messages import PROCESSED, QUEUED, RECEIVED
+from bot.storage.tables import ASSESSMENTS, CONTACTS, CONVERSATIONS, MESSAGES
 from core.calendar import Calendar
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, new_session, resume
 
 log = logging.getLogger(__name__)
-
-Sender = Callable[[str, list["Outgoing"]], Awaitable[None]]
-
-RECEIVED, PROCESSED, QUEUED, SENT, FAILED = "received", "processed", "queued", "sent", "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,88 +59,7 @@ class Recorded(NamedTuple):
     contact_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A file sent with a reply (a visit's calendar entry, on Telegram)."""
-
-    filename: str
-    content: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A reply ready for its channel: the text (with a numbered menu where the channel has no
-    buttons), the choices for channels that draw buttons, and a file for channels that take
-    one."""
-
-    message_id: int
-    text: str
-    choices: tuple[tuple[str, str], ...] = ()
-    document: Document | None = None
-
-
-class Locks:
-    """One lock per contact, in this process: enough for one worker. `RedisLocks` holds the
-    same lock across every worker sharing a Redis."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    @asynccontextmanager
-    async def hold(self, contact_id: int) -> AsyncIterator[None]:
-        lock = self._locks.get(contact_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[contact_id] = lock
-        async with lock:
-            yield
-
-
-class RedisLocks(Locks):
-    """A per-contact lock in Redis, shared by all workers. It expires after `timeout` seconds
-    (a turn takes milliseconds) so that a worker killed while holding it does not block the
-    person for ever."""
-
-    def __init__(self, client: Redis, timeout: float = 10.0) -> None:
-        super().__init__()
-        self.client = client
-        self.timeout = timeout
-
-    @asynccontextmanager
-    async def hold(self, contact_id: int) -> AsyncIterator[None]:
-        async with super().hold(contact_id):  # one waiter per process goes to Redis
-            lock = self.client.lock(
-                RedisKeys.contact_lock(contact_id),
-                timeout=self.timeout,
-                blocking_timeout=self.timeout,
-            )
-            if not await lock.acquire():
-                raise TimeoutError(f"contact {contact_id} is locked by another worker")
-            try:
-                yield
-            finally:
-                try:
-                    await lock.release()
-                except LockError:  # it expired meanwhile: the work is committed anyway
-                    log.warning("lock of contact %s expired before release", contact_id)
-
-
-class RedisKeys:
-    """Every Redis key Komek uses, built in one place."""
-
-    PREFIX = "komek"
-
-    @classmethod
-    def contact_lock(cls, contact_id: int) -> str:
-        return f"{cls.PREFIX}:lock:contact:{contact_id}"
-
-
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
-
-CONTACTS = cast(Table, Contact.__table__)
-CONVERSATIONS = cast(Table, Conversation.__table__)
-MESSAGES = cast(Table, Message.__table__)
-ASSESSMENTS = cast(Table, Assessment.__table__)
 
 # A whole self-assessment, for `Runner.warm_up`: greeting, [language], consent, region, ages,
 # the rest of the questions, the result and its explanation.
@@ -248,14 +163,6 @@ UPDATE_STATE = (
     .values(state=bindparam("new_state"), updated_at=bindparam("now"))
 )
 NEW_REPLIES = insert(MESSAGES).returning(_m.id, sort_by_parameter_order=True)
-MARK = (
-    update(MESSAGES)
-    .where(_m.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=bindparam("new_status"), error=bindparam("new_error"), updated_at=bindparam("now")
-    )
-)
-MARK_SENT = MARK.where(_m.status == QUEUED)
 
 
 @dataclass
@@ -265,10 +172,11 @@ class Runner:
     translator: Translator
     clock: Callable[[], datetime]
     locks: Locks = field(default_factory=Locks)
-    # How each channel delivers replies that no request is waiting for (after a restart).
-    senders: dict[str, Sender] = field(default_factory=dict)
+    # How each channel delivers replies that no request is waiting for (after a restart), and
+    # what the outbox sends; the app factory registers each configured channel's sender.
+    senders: Senders = field(default_factory=dict)
     calendar: Calendar = field(default_factory=default_calendar)
-    limiter: Any = None  # bot.ratelimit.RateLimiter for messages that are not replies
+    limiter: RateLimiter | None = None  # for messages that are not replies
     _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -535,20 +443,8 @@ class Runner:
     async def mark_many(
         self, message_ids: list[int], status: str, error: str | None = None
     ) -> None:
-        if not message_ids:
-            return
-        now = self.clock()
-
-        # "sent" never overwrites what a delivery report (which may come first) said.
-        statement = MARK_SENT if status == SENT else MARK
-
-        def work(connection: Connection) -> None:
-            connection.execute(
-                statement,
-                {"ids": message_ids, "new_status": status, "new_error": error, "now": now},
-            )
-
-        await self.db.run(work)
+        if message_ids:
+            await self.db.run(messages.mark(message_ids, status, error, self.clock()))
 
     async def opt_out(self, channel: str, address: str) -> None:
         """The channel says this person cannot be reached (a Telegram user blocked the bot)."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot import appointments, campaigns, reminders
-from bot.i18n import Translator
-from bot.outbox import Render
+from bot.delivery import campaigns, quarterly, visits
+from bot.delivery.outbox import Render
+from bot.i18n.translator import Translator
 
 
 def renderers(translator: Translator) -> dict[str, Render]:
     return {
-        **appointments.renderers(translator),
-        reminders.KIND: reminders.renderer(translator),
+        **visits.renderers(translator),
+        quarterly.KIND: quarterly.renderer(translator),
         campaigns.KIND: campaigns.renderer(translator),
     }

@@ -6,20 +6,19 @@ says nothing about booking to a person who has a visit booked already."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
-from bot.appointments import APPOINTMENTS, BOOKED, OFFICES
-from bot.i18n import Translator
-from bot.outbox import Claimed, enqueue_all
-from bot.storage.models import Contact
+from bot.delivery.outbox import Claimed, enqueue_all
+from bot.i18n.translator import Translator
+from bot.storage.offices import BOOKED
+from bot.storage.tables import APPOINTMENTS, CONTACTS, OFFICES
 from core.almaty import local
 from core.offices import parse_office
 from core.reminders import upcoming
 from dialogs.text import Clock, Day, Local, Text, msg
 
-CONTACTS = cast(Table, Contact.__table__)
 KIND = "quarter_reminder"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n.translator import LANGUAGES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
+from bot.i18n.translator import Translator
 from core.assess import Assessment
 from dialogs.explain import explain
 

@@ -22,7 +22,7 @@ from dialogs.text import Clock, Day, Local, Money, Month, Param, Text
 LANGUAGES = ("kk", "ru", "en")
 FALLBACK = {"kk": "ru", "ru": "en", "en": None}
 DOMAIN = "messages"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 BABEL_LOCALE = {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_US"}
 TENGE = "\u00a0₸"
 

@@ -11,19 +11,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from bot.storage.models import AuditEntry, Staff, StaffToken
+from bot.storage.tables import AUDIT, STAFF, TOKENS
 from core.offices import Office
 from core.regions import REGIONS
-
-STAFF = cast(Table, Staff.__table__)
-TOKENS = cast(Table, StaffToken.__table__)
-AUDIT = cast(Table, AuditEntry.__table__)
 
 ROLES = ("worker", "supervisor", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

@@ -25,23 +25,17 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from bot.appkeys import CONFIG, RUNNER
-from bot.appointments import (
-    APPOINTMENTS,
-    ATTENDED,
-    NO_SHOW,
-    day_visits,
-    load_offices,
-    mark_visit,
-    staff_cancel,
-)
-from bot.campaigns import Audience, CampaignError
-from bot.campaigns import create as create_campaign
-from bot.campaigns import preview as preview_campaign
-from bot.campaigns import send as send_campaign
-from bot.campaigns import status as campaign_status
-from bot.caseload import CaseloadError, cases_of, import_caseload, read_caseload
-from bot.staff import Member, audit, authenticate
+from bot.staff.accounts import Member, audit, authenticate
+from bot.staff.campaigns import Audience, CampaignError
+from bot.staff.campaigns import create as create_campaign
+from bot.staff.campaigns import preview as preview_campaign
+from bot.staff.campaigns import send as send_campaign
+from bot.staff.campaigns import status as campaign_status
+from bot.staff.caseload import CaseloadError, cases_of, import_caseload, read_caseload
+from bot.staff.visits import day_visits, mark_visit, staff_cancel
+from bot.storage.offices import ATTENDED, NO_SHOW, load_offices
+from bot.storage.tables import APPOINTMENTS
+from bot.web.keys import CONFIG, RUNNER
 from core.offices import Office
 
 MAX_NOTE = 500

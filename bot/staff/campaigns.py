@@ -16,12 +16,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Integer,
-    Table,
     and_,
     case,
     func,
@@ -31,22 +30,15 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 
-from bot.channels.phone import last_digits
-from bot.i18n import LANGUAGES, Translator
-from bot.outbox import OUTBOX, PENDING, Claimed, enqueue_all
-from bot.staff import STAFF, Member, audit
-from bot.storage.models import Campaign, Case, Contact, Message
+from bot.contacts.phone import last_digits
+from bot.delivery.campaigns import KIND, TEMPLATES, render
+from bot.delivery.outbox import PENDING, enqueue_all
+from bot.i18n.translator import LANGUAGES, Translator
+from bot.staff.accounts import Member, audit
+from bot.storage.tables import CAMPAIGNS, CASES, CONTACTS, MESSAGES, OUTBOX, STAFF
 from core.regions import REGIONS
 from dialogs.segments import cost
-from dialogs.text import Text, msg
 
-CAMPAIGNS = cast(Table, Campaign.__table__)
-CASES = cast(Table, Case.__table__)
-CONTACTS = cast(Table, Contact.__table__)
-MESSAGES = cast(Table, Message.__table__)
-
-KIND = "campaign"
-TEMPLATES = ("quarterly", "documents_due", "custom")
 MAX_TEXT = 600
 
 
@@ -78,28 +70,6 @@ class Audience:
             data.get("language"),
             None if before is None else date.fromisoformat(str(before)),
         )
-
-
-def template_text(template: str, texts: Mapping[str, Any]) -> Text | None:
-    """The message of a template (None for a custom text, which is taken as written)."""
-    if template == "quarterly":
-        return msg(
-            "Komek: a new quarter has begun. Apply for TSA again this month (the whole month is "
-            "paid, whatever the day): egov.kz or the career centre."
-        )
-    if template == "documents_due":
-        return msg(
-            "Komek: please bring the documents for your TSA case to the career centre by {date}.",
-            date=date.fromisoformat(str(texts["due"])),
-        )
-    return None
-
-
-def render(translator: Translator, template: str, texts: Mapping[str, Any], language: str) -> str:
-    text = template_text(template, texts)
-    if text is None:
-        return str(texts[language])
-    return translator.render(text, language)
 
 
 def create(
@@ -323,23 +293,3 @@ def status(
             for r in rows
         ]
     return result
-
-
-def renderer(translator: Translator) -> Any:
-    cache: dict[int, tuple[str, dict[str, Any]]] = {}
-
-    def render_one(connection: Connection, row: Claimed, language: str, now: datetime) -> str:
-        del now
-        campaign_id = int(row.payload["campaign"])
-        found = cache.get(campaign_id)
-        if found is None:
-            loaded = connection.execute(
-                select(CAMPAIGNS.c.template, CAMPAIGNS.c.texts).where(CAMPAIGNS.c.id == campaign_id)
-            ).one()
-            found = (str(loaded.template), dict(loaded.texts))
-            if len(cache) > 100:
-                cache.clear()
-            cache[campaign_id] = found
-        return render(translator, found[0], found[1], language)
-
-    return render_one

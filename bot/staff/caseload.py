@@ -22,26 +22,22 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from typing import Any, cast
+from typing import Any
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from bot.channels.phone import last_digits, normalise
-from bot.staff import Member, audit
-from bot.storage.models import Case, Contact
+from bot.contacts.phone import last_digits, normalise
+from bot.staff.accounts import Member, audit
+from bot.storage.tables import CASES, CONTACTS
 from core.regions import REGIONS
 from dialogs.flows.assessment import REGION_WORDS
-
-CASES = cast(Table, Case.__table__)
-CONTACTS = cast(Table, Contact.__table__)
 
 LANGUAGES = ("kk", "ru", "en")
 MAX_NAME = 200
 MAX_NOTES = 2000
 BATCH = 500
-LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 
 # Header names (lower-cased, surrounding spaces dropped) → the field they fill.
 COLUMNS: dict[str, str] = {
@@ -574,25 +570,3 @@ def cases_of(connection: Connection, worker: Member) -> list[CaseSummary]:
         )
         for row in rows
     ]
-
-
-def link_telegram(
-    connection: Connection, code: str, telegram_contact_id: int, now: datetime
-) -> bool:
-    """Link a Telegram chat to the case whose deep link it opened; False for an unknown code."""
-    if not LINK_CODE.match(code):
-        return False
-    c = CASES.c
-    result = connection.execute(
-        update(CASES)
-        .where(c.link_code == code)
-        .values(telegram_contact_id=telegram_contact_id, updated_at=now)
-    )
-    return result.rowcount == 1
-
-
-def case_language(connection: Connection, code: str) -> str | None:
-    """The language the worker recorded for the family of this link code."""
-    c = CASES.c
-    found = connection.execute(select(c.language).where(c.link_code == code)).scalar()
-    return None if found is None else str(found)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.config import Config
-from bot.metrics import Metrics
-from bot.runner import Runner
+from bot.conversation.runner import Runner
+from bot.web.metrics import Metrics
 
 CONFIG = web.AppKey("config", Config)
 RUNNER = web.AppKey("runner", Runner)

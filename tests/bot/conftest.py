@@ -12,9 +12,9 @@ import asyncpg
 import pytest
 from sqlalchemy import Connection, insert
 
-from bot.appointments import DbAppointments
+from bot.conversation.appointments import DbAppointments
 from bot.parameters import default_calendar
-from bot.runner import CONTACTS
+from bot.storage.tables import CONTACTS
 from tests.conftest import require_service
 
 PG_ADMIN = os.environ.get("KOMEK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")

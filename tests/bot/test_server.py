@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.config import Config
-from bot.i18n import Translator
+from bot.i18n.translator import Translator
 from bot.server import create_app
 
 CHAT = "0123456789abcdef0123456789abcdef"

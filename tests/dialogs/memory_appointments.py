@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from bot.appointments import read_office_records
+from bot.storage.offices import read_office_records
 from core.calendar import Calendar
 from core.offices import Office, parse_office
 from core.slots import Slot, free_slots, is_bookable

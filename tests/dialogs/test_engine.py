@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import LANGUAGES, Translator
+from bot.conversation.render import LabelOfTranslator, render_menu
+from bot.i18n.translator import LANGUAGES, Translator
 from bot.parameters import default_store
-from bot.render import LabelOfTranslator, render_menu
 from core.assess import assess_data
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Session, Turn, new_session, resume

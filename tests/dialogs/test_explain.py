@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.explain import render_explanation
-from bot.i18n import LANGUAGES, Translator
+from bot.i18n.explain import render_explanation
+from bot.i18n.translator import LANGUAGES, Translator
 from core.assess import assess_data
 from core.parameters import ParameterStore
 from core.reasons import FLAGS, known_codes

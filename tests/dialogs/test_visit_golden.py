@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.i18n import Translator
-from bot.render import LabelOfTranslator, render_menu, render_text
+from bot.conversation.render import LabelOfTranslator, render_menu, render_text
+from bot.i18n.translator import Translator
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Session, new_session, resume
 from dialogs.segments import cost

@@ -26,10 +26,11 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from bot.appkeys import CONFIG, METRICS, RUNNER
-from bot.channels.phone import last_digits, normalise
 from bot.config import Config
-from bot.runner import InboundMessage, Outgoing
+from bot.contacts.phone import last_digits, normalise
+from bot.conversation.runner import InboundMessage
+from bot.delivery.senders import Outgoing
+from bot.web.keys import CONFIG, METRICS, RUNNER
 from dialogs.segments import UCS2, encoding_of
 
 log = logging.getLogger(__name__)

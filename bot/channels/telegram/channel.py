@@ -43,11 +43,14 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.appkeys import CONFIG, METRICS, RUNNER
-from bot.channels.telegram_transport import AiohttpRequest
-from bot.i18n import Translator
-from bot.metrics import Metrics
-from bot.runner import FAILED, SENT, InboundMessage, Locks, Outgoing, Recorded, Runner
+from bot.channels.telegram.transport import AiohttpRequest
+from bot.conversation.locks import Locks
+from bot.conversation.runner import InboundMessage, Recorded, Runner
+from bot.delivery.senders import Outgoing
+from bot.i18n.translator import Translator
+from bot.storage.messages import FAILED, SENT
+from bot.web.keys import CONFIG, METRICS, RUNNER
+from bot.web.metrics import Metrics
 from dialogs.text import Text, msg
 
 log = logging.getLogger(__name__)

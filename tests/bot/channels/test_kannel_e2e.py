@@ -14,17 +14,19 @@ import pytest
 from aiohttp import web
 from sqlalchemy import Connection, insert, select, update
 
-from bot.appkeys import RUNNER
-from bot.campaigns import CAMPAIGNS, KIND, status
-from bot.channels.sms import SendSms, setup
+from bot.channels.sms.kannel import SendSms, setup
 from bot.config import Config
-from bot.i18n import Translator
-from bot.notices import renderers
-from bot.outbox import OUTBOX, Dispatcher
-from bot.runner import CONTACTS, InboundMessage, Runner
+from bot.conversation.runner import InboundMessage, Runner
+from bot.delivery.campaigns import KIND
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import renderers
+from bot.i18n.translator import Translator
 from bot.server import create_app
-from bot.staff import Member, create
+from bot.staff.accounts import Member, create
+from bot.staff.campaigns import status
 from bot.storage.models import Contact, Message
+from bot.storage.tables import CAMPAIGNS, CONTACTS, OUTBOX
+from bot.web.keys import RUNNER
 from tests.bot.kannel_harness import BEARERBOX, SMSBOX, FakeSmsc, KannelSetup, free_ports, kannel
 from tests.conftest import require_service
 

@@ -13,9 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.appkeys import RUNNER
-from bot.channels.phone import normalise
-from bot.channels.sms import (
+from bot.channels.sms.kannel import (
     RESEND,
     SENDSMS,
     SendSms,
@@ -26,10 +24,12 @@ from bot.channels.sms import (
     setup,
 )
 from bot.config import Config
-from bot.i18n import Translator
-from bot.runner import Runner
+from bot.contacts.phone import normalise
+from bot.conversation.runner import Runner
+from bot.i18n.translator import Translator
 from bot.server import create_app
 from bot.storage.models import Contact, Message
+from bot.web.keys import RUNNER
 
 TOKEN = "kannel-secret"
 PHONE = "87011234567"

@@ -18,8 +18,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.appkeys import RUNNER
-from bot.channels.telegram import (
+from bot.channels.telegram.channel import (
     SECRET_HEADER,
     TELEGRAM,
     TEXT_LIMIT,
@@ -29,12 +28,13 @@ from bot.channels.telegram import (
     setup,
     split_text,
 )
-from bot.channels.telegram_transport import AiohttpRequest
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import Config
-from bot.i18n import Translator
-from bot.runner import Outgoing
+from bot.delivery.senders import Outgoing
+from bot.i18n.translator import Translator
 from bot.server import create_app
 from bot.storage.models import Contact, Message
+from bot.web.keys import RUNNER
 from tests.bot.telegram_stub import BotApiStub
 
 TOKEN = "123456:TEST-token"

@@ -13,13 +13,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, select
 
-from bot.appkeys import RUNNER
-from bot.appointments import APPOINTMENTS, import_offices, read_office_records
-from bot.cli import main
-from bot.i18n import Translator
-from bot.runner import Runner
-from tests.bot import test_sms as sms_tests
-from tests.bot import test_telegram as telegram_tests
+from bot.cli.main import main
+from bot.conversation.runner import Runner
+from bot.i18n.translator import Translator
+from bot.storage.offices import import_offices, read_office_records
+from bot.storage.tables import APPOINTMENTS
+from bot.web.keys import RUNNER
+from tests.bot.channels import test_sms as sms_tests
+from tests.bot.channels import test_telegram as telegram_tests
 from tests.bot.telegram_stub import BotApiStub
 from tests.dialogs.memory_appointments import EXAMPLE_OFFICES
 
@@ -161,7 +162,7 @@ async def test_booking_moving_and_cancelling_by_sms_in_kazakh(
 
 def test_booking_in_the_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KOMEK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
-    monkeypatch.setattr("bot.console.now", lambda: NOW)
+    monkeypatch.setattr("bot.channels.console.now", lambda: NOW)
     assert main(["offices", "import", str(EXAMPLE_OFFICES)], out=io.StringIO()) == 0
     # consent, VISIT, Astana, its office, the first day, the first time, yes; then move it to
     # the second time of that day; then cancel it

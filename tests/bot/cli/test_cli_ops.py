@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from bot.appointments import OFFICES
-from bot.cli import main
-from bot.staff import AUDIT, STAFF, Member, authenticate, check_password
+from bot.cli.main import main
+from bot.staff.accounts import Member, authenticate, check_password
 from bot.storage.database import Database
+from bot.storage.tables import AUDIT, OFFICES, STAFF
 from tests.bot.conftest import book_a_visit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_OFFICES = ROOT / "examples" / "offices.example.yaml"
 EXAMPLE_IDS = ("example-astana-1", "example-almaty-1", "example-almaty-2", "example-turkistan-akim")
 NOW = datetime.fromisoformat("2026-11-26T10:00:00+05:00")  # Thursday

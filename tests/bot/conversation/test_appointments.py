@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select, update
 
-from bot.appointments import APPOINTMENTS, import_offices, read_office_records, renderers
-from bot.i18n import Translator
-from bot.outbox import OUTBOX, Dispatcher
-from bot.runner import InboundMessage, Outgoing, Runner
+from bot.conversation.runner import InboundMessage, Runner
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.senders import Outgoing
+from bot.delivery.visits import renderers
+from bot.i18n.translator import Translator
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.offices import import_offices, read_office_records
+from bot.storage.tables import APPOINTMENTS, OUTBOX
 from core.parameters import ParameterStore
 from tests.bot.conftest import fresh_postgres
 from tests.dialogs.memory_appointments import EXAMPLE_OFFICES

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 from sqlalchemy import func, select
 
-from bot.i18n import Translator
-from bot.runner import InboundMessage, Runner
+from bot.conversation.runner import InboundMessage, Runner
+from bot.i18n.translator import Translator
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.models import Assessment, Contact, Message

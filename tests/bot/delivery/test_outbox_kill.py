@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from bot.campaigns import CAMPAIGNS, KIND
-from bot.outbox import BATCH, INTERRUPTED, OUTBOX
-from bot.runner import CONTACTS
-from bot.staff import STAFF
+from bot.delivery.campaigns import KIND
+from bot.delivery.dispatcher import BATCH, INTERRUPTED
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.tables import CAMPAIGNS, CONTACTS, OUTBOX, STAFF
 from tests.bot.conftest import fresh_postgres
 from tests.bot.servers import Server
 from tests.bot.telegram_stub import BotApiStub

@@ -12,11 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, func, select
 
-from bot.appkeys import RUNNER
-from bot.i18n import Translator
-from bot.outbox import OUTBOX
-from tests.bot import test_outbox_kill as seeding
-from tests.bot import test_telegram as telegram_tests
+from bot.i18n.translator import Translator
+from bot.storage.tables import OUTBOX
+from bot.web.keys import RUNNER
+from tests.bot.channels import test_telegram as telegram_tests
+from tests.bot.delivery import test_outbox_kill as seeding
 from tests.bot.telegram_stub import BotApiStub
 
 stub = telegram_tests.stub

@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from bot import reminders
-from bot.appointments import import_offices, read_office_records
-from bot.i18n import Translator
-from bot.notices import renderers
-from bot.outbox import OUTBOX, Dispatcher
-from bot.runner import CONTACTS, InboundMessage, Outgoing, Runner
+from bot.conversation.runner import InboundMessage, Runner
+from bot.delivery import quarterly as reminders
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import renderers
+from bot.delivery.senders import Outgoing
+from bot.i18n.translator import Translator
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.offices import import_offices, read_office_records
+from bot.storage.tables import CONTACTS, OUTBOX
 from core.almaty import local
 from core.parameters import ParameterStore
 from tests.bot.conftest import fresh_postgres

@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from bot.ratelimit import DEFAULT_LIMITS, ChannelLimit, LocalLimiter, RateLimiter, RedisLimiter
+from bot.delivery.ratelimit import (
+    DEFAULT_LIMITS,
+    ChannelLimit,
+    LocalLimiter,
+    RateLimiter,
+    RedisLimiter,
+)
 from tests.conftest import require_service
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -185,7 +191,9 @@ async def test_redis_sixty_messages_at_thirty_a_second_take_two_seconds(
     started = time.monotonic()
     waits = await asyncio.gather(*(limiter.acquire("telegram", f"chat{n}") for n in range(60)))
     span = time.monotonic() - started
-    assert span == pytest.approx(2.0, rel=0.05)
+    # Never faster than the rate; a loaded machine (coverage, CI) may take a little longer to
+    # wake up after the last wait, which the reserved waits below do not depend on.
+    assert 1.9 <= span < 2.5
     assert max(waits) == pytest.approx(59 / 30, abs=0.05)
 
 

@@ -10,8 +10,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.catalog_check import extract, problems
-from bot.i18n import CatalogError, Translator, format_money
+from bot.i18n.catalog_check import extract, problems
+from bot.i18n.translator import CatalogError, Translator, format_money
 from dialogs.text import Money, msg, nmsg
 
 MONTHS = (

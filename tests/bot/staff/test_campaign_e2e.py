@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from sqlalchemy import Connection, select
 
-from bot.caseload import CASES
-from bot.cli import main
+from bot.cli.main import main
 from bot.storage.database import Database
+from bot.storage.tables import CASES
 from tests.bot.kannel_harness import BEARERBOX, SMSBOX, FakeSmsc, KannelSetup, free_ports, kannel
 from tests.bot.servers import Server
 from tests.bot.telegram_stub import BotApiStub

@@ -19,20 +19,23 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, select
 
-from bot import campaigns
-from bot.appkeys import RUNNER
-from bot.campaigns import Audience, CampaignError
-from bot.caseload import CASES, CaseloadReport, import_caseload, read_caseload
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import Config
-from bot.i18n import Translator
-from bot.notices import renderers
-from bot.outbox import OUTBOX, Dispatcher
-from bot.runner import InboundMessage, Outgoing, Runner
+from bot.conversation.runner import InboundMessage, Runner
+from bot.delivery.campaigns import KIND
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.notices import renderers
+from bot.delivery.senders import Outgoing
+from bot.i18n.translator import Translator
 from bot.server import create_app
-from bot.staff import AUDIT, STAFF, Member, create, find, issue_token
+from bot.staff import campaigns
+from bot.staff.accounts import Member, create, find, issue_token
+from bot.staff.campaigns import Audience, CampaignError
+from bot.staff.caseload import CaseloadReport, import_caseload, read_caseload
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.tables import AUDIT, CAMPAIGNS, CASES, OUTBOX, STAFF
+from bot.web.keys import RUNNER
 from core.parameters import ParameterStore
 from tests.bot.conftest import fresh_postgres
 
@@ -282,7 +285,7 @@ async def test_a_family_is_reached_once_even_with_two_channels(lite: World) -> N
     assert shown["recipients"] == {"telegram": 1} and shown["opted_out"] == 0
     assert await send(lite, lite.a, campaign_id) == 1
     (row,) = await lite.run(lambda c: list(c.execute(select(OUTBOX)).all()))
-    assert row.key.startswith(f"campaign:{campaign_id}:") and row.kind == campaigns.KIND
+    assert row.key.startswith(f"campaign:{campaign_id}:") and row.kind == KIND
 
 
 # ------------------------------------------------------------------------------------------
@@ -389,7 +392,7 @@ async def test_a_custom_text_missing_a_language_or_too_long_is_refused(
 ) -> None:
     with pytest.raises(CampaignError, match=why):
         await lite.custom(texts=texts)
-    assert await lite.run(lambda c: list(c.execute(select(campaigns.CAMPAIGNS)).all())) == []
+    assert await lite.run(lambda c: list(c.execute(select(CAMPAIGNS)).all())) == []
 
 
 async def test_a_text_of_exactly_600_characters_and_other_bad_campaigns(lite: World) -> None:

@@ -19,23 +19,22 @@ import openpyxl
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from bot.caseload import (
-    CASES,
-    CONTACTS,
+from bot.conversation.runner import InboundMessage, Runner
+from bot.i18n.translator import Translator
+from bot.staff.accounts import Member, create, find
+from bot.staff.caseload import (
     CaseloadError,
     CaseloadReport,
     CaseRow,
     cases_of,
     import_caseload,
-    link_telegram,
     read_caseload,
     region_code,
 )
-from bot.i18n import Translator
-from bot.runner import InboundMessage, Runner
-from bot.staff import AUDIT, Member, create, find
+from bot.storage.cases import link_telegram
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.tables import AUDIT, CASES, CONTACTS
 from core.parameters import ParameterStore
 from tests.bot.conftest import fresh_postgres
 

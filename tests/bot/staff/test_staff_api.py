@@ -12,24 +12,20 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, select, update
 
-from bot.appkeys import RUNNER
-from bot.appointments import (
-    APPOINTMENTS,
-    DbAppointments,
-    import_offices,
-    read_office_records,
-)
 from bot.config import Config
-from bot.i18n import Translator
-from bot.outbox import OUTBOX
+from bot.conversation.appointments import DbAppointments
+from bot.conversation.runner import Runner
+from bot.i18n.translator import Translator
 from bot.parameters import default_calendar
-from bot.runner import Runner
 from bot.server import create_app
-from bot.staff import AUDIT, STAFF, TOKENS, create, find, issue_token
+from bot.staff.accounts import create, find, issue_token
+from bot.storage.offices import import_offices, read_office_records
+from bot.storage.tables import APPOINTMENTS, AUDIT, OUTBOX, STAFF, TOKENS
+from bot.web.keys import RUNNER
 from core.almaty import local
 from tests.bot.conftest import book_a_visit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_OFFICES = ROOT / "examples" / "offices.example.yaml"
 NOW = datetime.fromisoformat("2026-11-26T10:00:00+05:00")  # Thursday
 VISIT_DAY = date(2026, 11, 30)  # Monday

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, func, insert, select, text
 
-from bot.runner import CONTACTS
 from bot.storage.database import Database
 from bot.storage.db import upgrade
+from bot.storage.tables import CONTACTS
 from tests.bot.conftest import fresh_postgres
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")

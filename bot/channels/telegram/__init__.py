@@ -1,0 +1,1 @@
+"""Telegram: python-telegram-bot as the transport, over the server's aiohttp session."""

@@ -1,0 +1,1 @@
+"""The `komek` command (`bot.cli.main`), one module per group of subcommands."""

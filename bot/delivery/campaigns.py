@@ -1,0 +1,61 @@
+"""A campaign's message as each family reads it: a template (the quarterly reassessment,
+documents due by a date) translated into the family's language, or the worker's own text in it;
+rendered when the message is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from bot.delivery.outbox import Claimed
+from bot.i18n.translator import Translator
+from bot.storage.tables import CAMPAIGNS
+from dialogs.text import Text, msg
+
+KIND = "campaign"
+TEMPLATES = ("quarterly", "documents_due", "custom")
+
+
+def template_text(template: str, texts: Mapping[str, Any]) -> Text | None:
+    """The message of a template (None for a custom text, which is taken as written)."""
+    if template == "quarterly":
+        return msg(
+            "Komek: a new quarter has begun. Apply for TSA again this month (the whole month is "
+            "paid, whatever the day): egov.kz or the career centre."
+        )
+    if template == "documents_due":
+        return msg(
+            "Komek: please bring the documents for your TSA case to the career centre by {date}.",
+            date=date.fromisoformat(str(texts["due"])),
+        )
+    return None
+
+
+def render(translator: Translator, template: str, texts: Mapping[str, Any], language: str) -> str:
+    text = template_text(template, texts)
+    if text is None:
+        return str(texts[language])
+    return translator.render(text, language)
+
+
+def renderer(translator: Translator) -> Any:
+    cache: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def render_one(connection: Connection, row: Claimed, language: str, now: datetime) -> str:
+        del now
+        campaign_id = int(row.payload["campaign"])
+        found = cache.get(campaign_id)
+        if found is None:
+            loaded = connection.execute(
+                select(CAMPAIGNS.c.template, CAMPAIGNS.c.texts).where(CAMPAIGNS.c.id == campaign_id)
+            ).one()
+            found = (str(loaded.template), dict(loaded.texts))
+            if len(cache) > 100:
+                cache.clear()
+            cache[campaign_id] = found
+        return render(translator, found[0], found[1], language)
+
+    return render_one

@@ -1,0 +1,35 @@
+"""What the conversation reads and changes of a social worker's case: a family that opens its
+worker's deep link on Telegram joins its case, and is greeted in the case's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from bot.storage.tables import CASES
+
+LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+
+
+def link_telegram(
+    connection: Connection, code: str, telegram_contact_id: int, now: datetime
+) -> bool:
+    """Link a Telegram chat to the case whose deep link it opened; False for an unknown code."""
+    if not LINK_CODE.match(code):
+        return False
+    c = CASES.c
+    result = connection.execute(
+        update(CASES)
+        .where(c.link_code == code)
+        .values(telegram_contact_id=telegram_contact_id, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def case_language(connection: Connection, code: str) -> str | None:
+    """The language the worker recorded for the family of this link code."""
+    c = CASES.c
+    found = connection.execute(select(c.language).where(c.link_code == code)).scalar()
+    return None if found is None else str(found)

@@ -1,0 +1,36 @@
+"""The tables as Core `Table` handles, named once: every room writes its statements against
+these (the ORM classes in `models` define the schema; the statements use Core)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table
+
+from bot.storage.models import (
+    Appointment,
+    Assessment,
+    AuditEntry,
+    Campaign,
+    Case,
+    Contact,
+    Conversation,
+    Message,
+    OfficeRow,
+    Outbox,
+    Staff,
+    StaffToken,
+)
+
+CONTACTS = cast(Table, Contact.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+MESSAGES = cast(Table, Message.__table__)
+ASSESSMENTS = cast(Table, Assessment.__table__)
+OFFICES = cast(Table, OfficeRow.__table__)
+APPOINTMENTS = cast(Table, Appointment.__table__)
+OUTBOX = cast(Table, Outbox.__table__)
+STAFF = cast(Table, Staff.__table__)
+TOKENS = cast(Table, StaffToken.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
+CASES = cast(Table, Case.__table__)
+CAMPAIGNS = cast(Table, Campaign.__table__)
