@@ -216,6 +216,7 @@ class StaffToken(Base):
     label: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Instant())
     revoked_at: Mapped[datetime | None] = mapped_column(Instant())
+    expires_at: Mapped[datetime | None] = mapped_column(Instant())  # None: issued before expiry
 
 
 class AuditEntry(Base):
@@ -252,6 +253,11 @@ class Case(Base):
         ForeignKey("contacts.id", ondelete="SET NULL")
     )
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
+    # A deep link links one chat, once, before it expires; a new one comes from the worker.
+    link_expires_at: Mapped[datetime | None] = mapped_column(Instant())
+    link_used_at: Mapped[datetime | None] = mapped_column(Instant())
+    # The family asked Komek to forget the chat: the link is gone, the case (the office's) stays.
+    chat_forgotten_at: Mapped[datetime | None] = mapped_column(Instant())
     created_at: Mapped[datetime] = mapped_column(Instant())
     updated_at: Mapped[datetime] = mapped_column(Instant())
 
@@ -273,3 +279,20 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16))  # draft, sending, sent
     created_at: Mapped[datetime] = mapped_column(Instant())
     sent_at: Mapped[datetime | None] = mapped_column(Instant())
+
+
+class StaffAuthFailure(Base):
+    """A failed staff authentication (a wrong token or password), for lockouts and the
+    dashboard's count per account and address."""
+
+    __tablename__ = "staff_auth_failures"
+    __table_args__ = (
+        Index("ix_staff_auth_failures_username", "username", "at"),
+        Index("ix_staff_auth_failures_ip", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(Instant(), index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # token, password, totp
