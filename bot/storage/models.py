@@ -101,7 +101,10 @@ class Message(Base):
     language_hint: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A reply: the inbound message it answers, and its buttons ([key, label] pairs) until sent.
+    reply_to: Mapped[int | None] = mapped_column(Integer, index=True)
+    choices: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -116,7 +119,7 @@ class Assessment(Base):
     )
     household: Mapped[dict[str, object]] = mapped_column(JSON)
     result: Mapped[dict[str, object]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OfficeRow(Base):

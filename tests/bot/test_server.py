@@ -34,7 +34,13 @@ async def say(client: TestClient[Any, Any], **body: Any) -> dict[str, Any]:
 async def test_the_web_chat_page_is_served(client: TestClient[Any, Any]) -> None:
     response = await client.get("/")
     assert response.status == 200
-    assert "/api/chat" in await response.text()
+    page = await response.text()
+    assert '<script src="/static/webchat/chat.js"' in page and "<style" not in page
+    script = await client.get("/static/webchat/chat.js")
+    assert script.status == 200
+    assert "/api/chat" in await script.text()
+    style = await client.get("/static/webchat/chat.css")
+    assert style.status == 200 and style.content_type == "text/css"
 
 
 async def test_a_conversation_in_the_browser_uses_buttons(client: TestClient[Any, Any]) -> None:
