@@ -1,4 +1,4 @@
-"""Per-capita income and the income test (Social Code art. 120 p.1, 127 p.2, 128 p.1 sp.1)."""
+"""Per-capita income and the income test (Social Code art. 120 p.1, 127 p.2, 128 sp.1)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def per_capita_income(total: Decimal, family_size: int) -> Decimal:
 
 
 def meets_income_test(total: Decimal, family_size: int, line: Decimal) -> bool:
-    """Art. 120 p.1 and 128 p.1 sp.1: per-capita income not exceeding the poverty line. Income
+    """Art. 120 p.1 and 128 sp.1: per-capita income not exceeding the poverty line. Income
     exactly at the line is not refused (tsa-rules §7.1). Compared as total ≤ line × members so no
     division rounds the boundary."""
     return total <= line * family_size
