@@ -115,6 +115,26 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "{person} studies away from home and is 23 or older, so is not counted in the family.",
         person=_member(r),
     ),
+    "member_not_counted_student_not_full_time": lambda r: msg(
+        "{person} studies away from home but not full-time, so is not counted in the family.",
+        person=_member(r),
+    ),
+    "able_bodied": lambda r: msg(
+        "{person} is able-bodied: aged 18 to the pension age, with no group I or II disability "
+        "and no long illness.",
+        person=_member(r),
+    ),
+    "not_able_bodied_disability": lambda r: msg(
+        "{person} has a group I or II disability and is not counted as able-bodied.",
+        person=_member(r),
+    ),
+    "not_able_bodied_illness": lambda r: msg(
+        "{person} has a long illness and is not counted as able-bodied.", person=_member(r)
+    ),
+    "not_able_bodied_pension_age": lambda r: msg(
+        "{person} has reached the pension age and is not counted as able-bodied.",
+        person=_member(r),
+    ),
     "member_counted_works_away": lambda r: msg(
         "{person} works in another place but is counted in the family.", person=_member(r)
     ),
@@ -132,6 +152,12 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "The only able-bodied member {care}, so the assistance is unconditional.",
         care=_care(str(r.facts.get("care", ""))),
     ),
+    "minor_living_alone": lambda r: msg(
+        "{person} is under 18 and lives alone: the law names such a person neither among those "
+        "who get unconditional assistance nor among the able-bodied. By the rule used here the "
+        "assistance is conditional; the office that assigns TSA decides.",
+        person=_member(r),
+    ),
     "conditional_able_bodied": lambda r: msg(
         "The family has able-bodied members, so the assistance is conditional."
     ),
@@ -140,6 +166,17 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
     ),
     "one_carer_exempt": lambda r: msg(
         "Only one able-bodied carer in a family is exempt from employment measures."
+    ),
+    "exempt_student_full_time": lambda r: msg(
+        "{person} studies full-time and is exempt from employment measures.", person=_member(r)
+    ),
+    "exempt_permanent_job": lambda r: msg(
+        "{person} has a permanent job and is exempt from employment measures.", person=_member(r)
+    ),
+    "exempt_carer": lambda r: msg(
+        "{person} {care} and is exempt from employment measures.",
+        person=_member(r),
+        care=_care(str(r.facts.get("care", ""))),
     ),
     "suspended_entrepreneur": lambda r: msg(
         "{person} has suspended a business and must take part in employment measures.",
@@ -230,7 +267,16 @@ _FLAGS: dict[str, Text] = {
         "The large-family allowance is rounded up to the tenge, as in the published tables."
     ),
     "elderly_care_under_exemption_age": msg(
-        "Care for an elderly person under 80 may not be accepted; the commission decides."
+        "Whether care for an elderly person not over 80 counts is not certain; "
+        "the commission decides."
+    ),
+    "elderly_over_80_read_as_81": msg(
+        "The law exempts one carer of a person «over 80»; a person of exactly 80 was not "
+        "counted as over 80. The career centre decides."
+    ),
+    "category_not_in_code": msg(
+        "The law names no kind of assistance for this household; the office that assigns TSA "
+        "decides."
     ),
     "social_contract_all_exempt": msg(
         "All able-bodied members are exempt from employment measures; the career centre "
@@ -249,6 +295,11 @@ _FLAGS: dict[str, Text] = {
 
 
 def headline(a: Assessment) -> Text:
+    if a.status == ELIGIBLE and "category_not_in_code" in a.flags:
+        return msg(
+            "Your family's income is within the poverty line, but the law names no kind of "
+            "assistance for this household: the office that assigns TSA decides."
+        )
     if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
         return msg("Your family is likely eligible for unconditional cash assistance (TSA).")
     if a.status == ELIGIBLE and a.category == CONDITIONAL:
@@ -324,7 +375,9 @@ def amounts(a: Assessment, short: bool = False) -> list[Text]:
 
 def short_summary(a: Assessment) -> list[Text]:
     """The result as one SMS conversation can afford it (at most 4 segments with the menu)."""
-    if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
+    if a.status == ELIGIBLE and "category_not_in_code" in a.flags:
+        lines = [msg("Income within the line; the office decides the kind of help.")]
+    elif a.status == ELIGIBLE and a.category == UNCONDITIONAL:
         lines = [msg("Likely eligible: unconditional cash assistance.")]
     elif a.status == ELIGIBLE:
         lines = [msg("Likely eligible: conditional cash assistance (social contract).")]
@@ -350,9 +403,32 @@ def _only_income_refuses(a: Assessment) -> bool:
     return not any(r.code in refusing for r in a.reasons)
 
 
-def obligations(a: Assessment) -> list[Text]:
+# Reasons that say why one member is exempt: shown with the obligations, cited there.
+_EXEMPTIONS = frozenset(
+    {"exempt_student_full_time", "exempt_permanent_job", "exempt_carer", "unconditional_sole_carer"}
+)
+# Reasons about one member that the obligations already say in short: left out where no article
+# is cited (SMS), to keep the message short.
+_MEMBER_DETAIL = frozenset(
+    {
+        "able_bodied",
+        "not_able_bodied_disability",
+        "not_able_bodied_illness",
+        "not_able_bodied_pension_age",
+        "exempt_student_full_time",
+        "exempt_permanent_job",
+        "exempt_carer",
+    }
+)
+
+
+def obligations(a: Assessment, cite: bool = False) -> list[Text]:
+    """Who must take part in employment measures and who is exempt, and why; with `cite` each
+    exemption carries the article it rests on (art. 122 p.4, or art. 121 sp.2 for the sole
+    carer of an unconditional family)."""
     if a.status == INELIGIBLE:
         return []
+    grounds = {r.facts.get("member"): r for r in a.reasons if r.code in _EXEMPTIONS} if cite else {}
     lines = []
     for m in a.members:
         if m.employment_measures == REQUIRED:
@@ -360,13 +436,15 @@ def obligations(a: Assessment) -> list[Text]:
                 msg("{person} must take part in employment measures.", person=person(m.index))
             )
         elif m.employment_measures == EXEMPT and m.exempt_reason is not None:
-            lines.append(
-                msg(
-                    "{person} is exempt from employment measures: {reason}.",
-                    person=person(m.index),
-                    reason=_care(m.exempt_reason),
-                )
+            line = msg(
+                "{person} is exempt from employment measures: {reason}.",
+                person=person(m.index),
+                reason=_care(m.exempt_reason),
             )
+            ground = grounds.get(m.index)
+            if ground is not None:
+                line = msg("{sentence} ({citation})", sentence=line, citation=citation(ground))
+            lines.append(line)
     return lines
 
 
@@ -374,6 +452,14 @@ def reason_lines(a: Assessment, cite: bool = True) -> list[Text]:
     """A sentence per reason; with the article it rests on unless `cite` is off (SMS)."""
     lines = []
     for r in a.reasons:
+        if (
+            r.code in _EXEMPTIONS
+            and r.code != "unconditional_sole_carer"
+            and a.status != INELIGIBLE
+        ):
+            continue  # said with the obligations
+        if not cite and r.code in _MEMBER_DETAIL:
+            continue
         make = _REASONS.get(r.code)
         if make is not None:
             sentence = make(r)
@@ -406,7 +492,7 @@ def next_step(a: Assessment, short: bool = False) -> Text:
 
 def explain(a: Assessment) -> list[Text]:
     """The whole explanation, in reading order."""
-    lines = [headline(a), *amounts(a), *obligations(a)]
+    lines = [headline(a), *amounts(a), *obligations(a, cite=True)]
     reasons = reason_lines(a)
     if reasons:
         lines.append(msg("Why:"))

@@ -103,7 +103,10 @@ def counted(member: dict[str, Any]) -> bool:
     age: int = member["age"]
     if absence in (None, "works_away"):
         return True
-    return absence == "studies_away" and age < STUDENT_AWAY_UNDER_AGE
+    if absence != "studies_away":
+        return False
+    # Pupils at any rate; after 18 only full-time students, until they reach 23.
+    return age < 18 or (bool(member["student_full_time"]) and age < STUDENT_AWAY_UNDER_AGE)
 
 
 def total_income(household: dict[str, Any]) -> Decimal:
