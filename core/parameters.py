@@ -44,6 +44,12 @@ class Entry(Generic[T]):
     value: T | None
     references: tuple[Reference, ...]
 
+    @property
+    def unverified(self) -> bool:
+        """No reference vouches for the value without a reservation: each carries a note (a
+        source cut off, a value the domain spec marks unverified, one taken from elsewhere)."""
+        return bool(self.references) and all(ref.note for ref in self.references)
+
 
 @dataclass(frozen=True, slots=True)
 class PovertyLineRule:
@@ -66,11 +72,16 @@ class PensionAge:
 
 @dataclass(frozen=True, slots=True)
 class LargeFamilyRule:
+    """`student_age_limit`: full-time students after 18 count until they reach it; None when the
+    law in force is not known to count them, and then `students_doubtful_under_age` names the
+    limit that may have applied (flagged where it would change the allowance)."""
+
     in_force: bool
     coefficients: Mapping[int, Decimal] = field(default_factory=dict)
     per_child_from: int = 0
     per_child_coefficient: Decimal = Decimal(0)
-    student_age_limit: int = 0
+    student_age_limit: int | None = None
+    students_doubtful_under_age: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +263,17 @@ def _pension_age(raw: Any) -> PensionAge:
     return PensionAge(_years_to_months(f["female"], "female"), _years_to_months(f["male"], "male"))
 
 
+def _optional_int(raw: Any, what: str) -> int | None:
+    return None if raw is None else _int(raw, what)
+
+
 def _large_family(raw: Any) -> LargeFamilyRule:
     keys = {"coefficients", "per_child_from", "per_child_coefficient", "student_age_limit"}
-    f = _switched(raw, "in_force", keys, alone=False)
+    given = dict(_fields(raw, {"in_force"}, keys | {"students_doubtful_under_age"}))
+    doubtful = _optional_int(
+        given.pop("students_doubtful_under_age", None), "students_doubtful_under_age"
+    )
+    f = _switched(given, "in_force", keys, alone=False)
     if f is None:
         return LargeFamilyRule(in_force=False)
     coefficients = f["coefficients"]
@@ -268,8 +287,19 @@ def _large_family(raw: Any) -> LargeFamilyRule:
         },
         per_child_from=_int(f["per_child_from"], "per_child_from"),
         per_child_coefficient=_decimal(f["per_child_coefficient"], "per_child_coefficient"),
-        student_age_limit=_int(f["student_age_limit"], "student_age_limit"),
+        student_age_limit=_optional_int(f["student_age_limit"], "student_age_limit"),
+        students_doubtful_under_age=doubtful,
     )
+
+
+def _published_allowances(raw: Any) -> Mapping[int, Decimal]:
+    """Published monthly allowances by the number of children (none where no table is known)."""
+    if not isinstance(raw, dict):
+        raise ValueError("value must map a number of children to the published amount, or {}")
+    return {
+        _int(k, "number of children"): _decimal(v, f"amount for {k} children")
+        for k, v in raw.items()
+    }
 
 
 def _child_payment(raw: Any) -> ChildPaymentRule:
@@ -369,6 +399,7 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "poverty_line_rule": _poverty_line_rule,
     "pension_age": _pension_age,
     "large_family_allowance": _large_family,
+    "large_family_allowance_published": _published_allowances,
     "child_payment": _child_payment,
     "guaranteed_social_package": _social_package,
     "property": _property,
@@ -540,6 +571,7 @@ class InForce:
     poverty_line_rule: PovertyLineRule
     pension_age: PensionAge
     large_family: LargeFamilyRule
+    large_family_published: Mapping[int, Decimal]
     child_payment: ChildPaymentRule
     social_package: SocialPackageRule
     property: PropertyRule
@@ -550,6 +582,7 @@ class InForce:
     amount: AmountRule
     student_away_under_age: int
     past_review: tuple[str, ...]
+    unverified: tuple[str, ...]  # parameters whose value in force no reference vouches for
     # What a region's poverty line on this date depends on besides the region: the quarter and
     # the rule and ПМ entries in force (by identity). Dates that share it share the line.
     poverty_line_key: tuple[date, int, int]
@@ -605,6 +638,7 @@ class ParameterStore:
             poverty_line_rule=p["poverty_line_rule"].at(day),
             pension_age=p["pension_age"].at(day),
             large_family=p["large_family_allowance"].at(day),
+            large_family_published=p["large_family_allowance_published"].at(day),
             child_payment=p["child_payment"].at(day),
             social_package=p["guaranteed_social_package"].at(day),
             property=p["property"].at(day),
@@ -615,6 +649,7 @@ class ParameterStore:
             amount=p["amount_rule"].at(day),
             student_away_under_age=p["family_composition"].at(day),
             past_review=tuple(sorted(n for n, par in p.items() if par.past_review(day))),
+            unverified=tuple(sorted(n for n, par in p.items() if par.entry_at(day).unverified)),
             poverty_line_key=(
                 quarter_start(day),
                 id(p["poverty_line_rule"].entry_at(day)),

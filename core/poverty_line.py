@@ -15,10 +15,23 @@ from core.reasons import Reason, reason, sourced
 
 @dataclass(slots=True)  # a record: never changed after it is built
 class PovertyLine:
+    """The line used, and the band the real line is believed to lie in (the value itself when
+    the line is given or published)."""
+
     value: Decimal
     estimated: bool
     reason: Reason
     flags: tuple[str, ...] = ()
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+    @property
+    def lowest(self) -> Decimal:
+        return self.value if self.low is None else self.low
+
+    @property
+    def highest(self) -> Decimal:
+        return self.value if self.high is None else self.high
 
 
 def estimate_poverty_line(rules: InForce) -> Decimal:
@@ -68,13 +81,14 @@ def _table_line(household: Household, store: ParameterStore, rules: InForce) -> 
                 quarter=quarter,
                 region=household.region,
             ),
+            ("unverified_parameter",) if published.unverified else (),
         )
     rule_entry = store.parameters["poverty_line_rule"].entry_at(on)
     pm_entry = store.parameters["subsistence_minimum"].entry_at(on)
     flags = ["estimated_poverty_line"]
     if rules.poverty_line_rule.provisional:
         flags.append("provisional_rule")
-    if any(ref.note for ref in pm_entry.references):
+    if pm_entry.unverified:
         flags.append("unverified_parameter")
     rule_ref = rule_entry.references[0]
     return PovertyLine(

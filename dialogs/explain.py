@@ -224,6 +224,17 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "A loan other than a mortgage counts as income of {amount} a month (a third of it).",
         amount=_money_fact(r, "monthly"),
     ),
+    "provisional_loan_rule_decides": lambda r: msg(
+        "Counting the loan as income rests on a new rule that is not yet in the Code, so a "
+        "specialist must check the answer."
+    ),
+    "poverty_line_uncertain": lambda r: msg(
+        "The akimat has not yet published this quarter's poverty line; it is likely between "
+        "{low} and {high}, and income per person, {income}, is within that range.",
+        low=_money_fact(r, "low"),
+        high=_money_fact(r, "high"),
+        income=_money_fact(r, "per_capita_income"),
+    ),
     "amount_per_member": lambda r: msg(
         "The amount is the difference between the poverty line and the income per person, "
         "for each family member."
@@ -264,7 +275,15 @@ _FLAGS: dict[str, Text] = {
         "ask at the career centre."
     ),
     "large_family_allowance_rounding": msg(
-        "The large-family allowance is rounded up to the tenge, as in the published tables."
+        "The large-family allowance was rounded up to the tenge; no published table for this "
+        "date shows the same figure, so the last tenge may differ."
+    ),
+    "large_family_students_unconfirmed": msg(
+        "Before July 2023 it is not confirmed that full-time students counted for the "
+        "large-family allowance; they were not counted here."
+    ),
+    "child_payment_half_tenge": msg(
+        "The child payment of 1.5 MRP has half a tenge; how it is rounded when paid is not known."
     ),
     "elderly_care_under_exemption_age": msg(
         "Whether care for an elderly person not over 80 counts is not certain; "
@@ -308,8 +327,24 @@ def headline(a: Assessment) -> Text:
             "under a social contract."
         )
     if a.status == NEEDS_REVIEW:
+        loan = _reason(a, "provisional_loan_rule_decides")
+        if _reason(a, "poverty_line_uncertain") is None and loan is not None:
+            if _money_fact(loan, "with_loan").amount > 0:
+                return msg(
+                    "Your family is likely eligible for TSA; the amount depends on a new rule on "
+                    "loans that is not yet in the Code, which a specialist must check."
+                )
+            return msg(
+                "Without the loan your family would likely be eligible for TSA; whether the loan "
+                "counts as income is a new rule that is not yet in the Code, so a specialist "
+                "must check."
+            )
         return msg("A specialist must look at your case before an answer can be given.")
     return msg("Your family is likely not eligible for TSA now.")
+
+
+def _reason(a: Assessment, code: str) -> Reason | None:
+    return next((r for r in a.reasons if r.code == code), None)
 
 
 def amounts(a: Assessment, short: bool = False) -> list[Text]:
@@ -352,6 +387,22 @@ def amounts(a: Assessment, short: bool = False) -> list[Text]:
                     amount=child,
                 )
             )
+    loan = _reason(a, "provisional_loan_rule_decides")
+    if a.status == NEEDS_REVIEW and loan is not None:
+        with_loan, without = _money_fact(loan, "with_loan"), _money_fact(loan, "without_loan")
+        lines.append(
+            msg(
+                "With the loan: {with_loan} a month; without it: {without} a month.",
+                with_loan=with_loan,
+                without=without,
+            )
+            if short
+            else msg(
+                "TSA with the loan counted: {with_loan} a month; without it: {without} a month.",
+                with_loan=with_loan,
+                without=without,
+            )
+        )
     if a.large_family_allowance_monthly > 0:
         allowance = Money(a.large_family_allowance_monthly)
         lines.append(

@@ -395,7 +395,9 @@ def test_the_snapshot_in_force_reads_every_parameter_for_its_date() -> None:
 def test_no_parameter_is_past_review_on_its_review_date() -> None:
     store = default_store()
     assert store.parameters["mrp"].review_by == date(2026, 12, 31)
-    assert store.in_force(date(2026, 12, 31)).past_review == ()
+    assert store.parameters["non_mortgage_loans"].review_by == date(2026, 6, 30)
+    assert store.in_force(date(2026, 6, 30)).past_review == ()
+    assert store.in_force(date(2026, 12, 31)).past_review == ("non_mortgage_loans",)
 
 
 def test_parameters_are_past_review_the_day_after_their_review_date() -> None:
@@ -403,7 +405,21 @@ def test_parameters_are_past_review_the_day_after_their_review_date() -> None:
     past = store.in_force(date(2027, 1, 1)).past_review
     assert "mrp" in past
     assert list(past) == sorted(past)
-    assert not store.parameters["carers"].past_review(date(2040, 1, 1))  # no review date
+    assert not store.parameters["pension_age"].past_review(date(2040, 1, 1))  # no review date
+
+
+def test_every_provisional_or_estimated_parameter_has_a_review_date() -> None:
+    store = default_store()
+    for name in (
+        "non_mortgage_loans",
+        "poverty_line_rule",
+        "carers",
+        "assignment_period",
+        "property",
+        "subsistence_minimum",
+        "large_family_allowance_published",
+    ):
+        assert store.parameters[name].review_by is not None, name
 
 
 def test_the_published_poverty_line_holds_for_its_own_quarter_only() -> None:
