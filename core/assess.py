@@ -54,9 +54,12 @@ class Assessment:
     income_gap: Decimal
     child_payment_children: int
     large_family_children: int
-    # The band the real poverty line lies in (the line itself unless it is estimated).
+    # The band the real poverty line lies in (the line itself unless it is estimated), and the
+    # monthly amount at either end of it (the core's own reading: the provisional rules applied).
     poverty_line_low: Decimal
     poverty_line_high: Decimal
+    monthly_amount_low: Decimal = ZERO
+    monthly_amount_high: Decimal = ZERO
 
     @property
     def quarter_total(self) -> Decimal:
@@ -116,7 +119,14 @@ def _age_flags(household: Household, rules: InForce) -> list[str]:
 # Parameters that only some households use: past their review date, or resting on a reference
 # with a reservation, they are flagged only where the assessment used them. The poverty line's
 # own parameters are judged by the line (core/poverty_line.py).
-_LINE_PARAMETERS = frozenset({"poverty_line_rule", "subsistence_minimum"})
+_LINE_PARAMETERS = frozenset(
+    {
+        "poverty_line_rule",
+        "subsistence_minimum",
+        "poverty_line_estimate",
+        "regional_subsistence_minimum",
+    }
+)
 
 
 def _used(name: str, household: Household, line_estimated: bool, lfa: bool, child: bool) -> bool:
@@ -153,7 +163,7 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
     size = len(counted)
     line = poverty_line(household, store, rules)
 
-    reasons: list[Reason] = [line.reason, *family.reasons]
+    reasons: list[Reason] = [line.reason, *line.more_reasons, *family.reasons]
     flags: list[str] = [*line.flags, *family.flags]
     flags.extend(_age_flags(household, rules))
 
@@ -296,6 +306,12 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
 
     monthly = ZERO
     child = ZERO
+    amount_low = amount_high = ZERO
+    if status != INELIGIBLE and line.estimated:
+        if meets_income_test(total, size, line.lowest):
+            amount_low = amounts.monthly_amount(counted, total, line.lowest, rules)
+        if meets_income_test(total, size, line.highest):
+            amount_high = amounts.monthly_amount(counted, total, line.highest, rules)
     if status != INELIGIBLE and passes:  # eligible, or the core's reading under review
         monthly = amounts.monthly_amount(counted, total, line.value, rules)
         reasons.append(reason("amount_per_member", on, family_size=size))
@@ -338,6 +354,8 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
         large_family_children=lfa_children,
         poverty_line_low=line.lowest,
         poverty_line_high=line.highest,
+        monthly_amount_low=amount_low,
+        monthly_amount_high=amount_high,
     )
 
 

@@ -61,6 +61,22 @@ class PovertyLineRule:
     provisional: bool
 
 
+ESTIMATE_BASES = ("regional", "regional_scaled", "national", "budget_law")
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateRule:
+    """How far the real poverty line may lie from the core's estimate, by what the estimate rests
+    on: shares below and above (`margins`), more room above for each quarter the statistics are
+    older than the income quarter and, since 2025, for the median-income part of the rule; and
+    how many quarters back a published line still bounds the estimate from below."""
+
+    margins: Mapping[str, tuple[Decimal, Decimal]]
+    stale_quarter_above: Decimal
+    median_above: Decimal
+    published_window_quarters: int
+
+
 @dataclass(frozen=True, slots=True)
 class PensionAge:
     female_months: int
@@ -178,6 +194,14 @@ class Parameter(Generic[T]):
     def past_review(self, day: date) -> bool:
         return self.review_by is not None and day > self.review_by
 
+    def entry_or_none(self, day: date) -> Entry[T] | None:
+        """The newest entry started on or before `day` that holds a value, or None: for tables of
+        observations, where a date before the first one is not an error."""
+        index = bisect.bisect_right(self._starts, day) - 1
+        if index < 0 or self.entries[index].value is None:
+            return None
+        return self.entries[index]
+
 
 # --------------------------------------------------------------------------------------------
 # Parsing helpers: each raises ValueError with a message; the loader adds the file name.
@@ -247,6 +271,28 @@ def _poverty_line_rule(raw: Any) -> PovertyLineRule:
         median_share=_optional_decimal(f["median_share"], "median_share"),
         budget_floor_share=_optional_decimal(f["budget_floor_share"], "budget_floor_share"),
         provisional=_bool(f["provisional"], "provisional"),
+    )
+
+
+def _estimate(raw: Any) -> EstimateRule:
+    keys = {"margins", "stale_quarter_above", "median_above", "published_window_quarters"}
+    f = _fields(raw, keys)
+    margins = f["margins"]
+    if not isinstance(margins, dict) or set(margins) != set(ESTIMATE_BASES):
+        raise ValueError(f"margins must give below and above for each of {list(ESTIMATE_BASES)}")
+    parsed: dict[str, tuple[Decimal, Decimal]] = {}
+    for basis, pair in margins.items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"margins of {basis} must be [below, above], shares of the estimate")
+        below, above = (_decimal(v, f"margin of {basis}") for v in pair)
+        if below >= 1:
+            raise ValueError(f"margin below of {basis} must be less than 1, got {below}")
+        parsed[basis] = (below, above)
+    return EstimateRule(
+        margins=parsed,
+        stale_quarter_above=_decimal(f["stale_quarter_above"], "stale_quarter_above"),
+        median_above=_decimal(f["median_above"], "median_above"),
+        published_window_quarters=_int(f["published_window_quarters"], "published_window_quarters"),
     )
 
 
@@ -397,6 +443,7 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "mrp": _money,
     "subsistence_minimum": _money,
     "poverty_line_rule": _poverty_line_rule,
+    "poverty_line_estimate": _estimate,
     "pension_age": _pension_age,
     "large_family_allowance": _large_family,
     "large_family_allowance_published": _published_allowances,
@@ -411,6 +458,10 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "family_composition": _family_composition,
 }
 POVERTY_LINES = "poverty_lines"
+# Observed regional subsistence minima (statistics), by region and the nation, dated by the month
+# or quarter observed: what the poverty line is estimated from.
+STATISTICS = "regional_subsistence_minimum"
+NATIONAL = "national"
 
 
 # --------------------------------------------------------------------------------------------
@@ -542,17 +593,29 @@ def parse_parameter(file: str, text: str, convert: Callable[[Any], T]) -> Parame
 
 
 def parse_poverty_lines(file: str, text: str) -> dict[str, Parameter[Decimal]]:
+    return _parse_regions(file, text, quarterly=True, national=False)
+
+
+def parse_statistics(file: str, text: str) -> dict[str, Parameter[Decimal]]:
+    """Observed subsistence minima: regions and `national`, each dated by what was observed."""
+    return _parse_regions(file, text, quarterly=False, national=True)
+
+
+def _parse_regions(
+    file: str, text: str, quarterly: bool, national: bool
+) -> dict[str, Parameter[Decimal]]:
     data = _parse_yaml(file, text)
     description, review_by = _header(file, data, "regions")
     regions = data["regions"]
     if not isinstance(regions, dict):
-        raise ParameterError(file, "regions must map region codes to quarterly values")
+        raise ParameterError(file, "regions must map region codes to dated values")
+    known = (*REGIONS, NATIONAL) if national else REGIONS
     table: dict[str, Parameter[Decimal]] = {}
     for region, values in regions.items():
-        if region not in REGIONS:
-            raise ParameterError(file, f"unknown region {region!r}; known: {', '.join(REGIONS)}")
+        if region not in known:
+            raise ParameterError(file, f"unknown region {region!r}; known: {', '.join(known)}")
         table[region] = Parameter(
-            file, description, review_by, _entries(file, values, _money, quarterly=True)
+            file, description, review_by, _entries(file, values, _money, quarterly=quarterly)
         )
     return table
 
@@ -569,6 +632,7 @@ class InForce:
     mrp: Decimal
     subsistence_minimum: Decimal
     poverty_line_rule: PovertyLineRule
+    estimate: EstimateRule
     pension_age: PensionAge
     large_family: LargeFamilyRule
     large_family_published: Mapping[int, Decimal]
@@ -584,18 +648,31 @@ class InForce:
     past_review: tuple[str, ...]
     unverified: tuple[str, ...]  # parameters whose value in force no reference vouches for
     # What a region's poverty line on this date depends on besides the region: the quarter and
-    # the rule and ПМ entries in force (by identity). Dates that share it share the line.
-    poverty_line_key: tuple[date, int, int]
+    # the rule, ПМ and estimate entries in force (by identity). Dates that share it share the line.
+    poverty_line_key: tuple[date, int, int, int]
 
 
 class ParameterStore:
     """All parameter files, parsed; `in_force(day)` gives the typed snapshot for a date."""
 
     def __init__(
-        self, parameters: Mapping[str, Parameter[Any]], poverty_lines: dict[str, Parameter[Decimal]]
+        self,
+        parameters: Mapping[str, Parameter[Any]],
+        poverty_lines: dict[str, Parameter[Decimal]],
+        statistics: dict[str, Parameter[Decimal]] | None = None,
     ) -> None:
         self.parameters = dict(parameters)
         self.poverty_lines = poverty_lines
+        self.statistics = statistics or {}
+        # Review dates of the tables (one per file), beside those of the parameters.
+        self._table_reviews = {
+            name: table[0].review_by
+            for name, table in (
+                (POVERTY_LINES, list(poverty_lines.values())),
+                (STATISTICS, list(self.statistics.values())),
+            )
+            if table and table[0].review_by is not None
+        }
         self._cache: dict[date, InForce] = {}
         # Results derived from the parameters alone (a region's line on a date), kept by the rules
         # that compute them; bounded like the snapshot cache.
@@ -606,12 +683,12 @@ class ParameterStore:
     def from_texts(cls, texts: Mapping[str, str]) -> ParameterStore:
         """Parse `{"mrp.yaml": text, ...}`: every file of SCHEMAS and poverty_lines.yaml."""
         names = {name.removesuffix(".yaml"): name for name in texts}
-        unknown = set(names) - set(SCHEMAS) - {POVERTY_LINES}
+        unknown = set(names) - set(SCHEMAS) - {POVERTY_LINES, STATISTICS}
         if unknown:
             raise ParameterError(
                 names[sorted(unknown)[0]], "unknown parameter file (no rule reads it)"
             )
-        missing = (set(SCHEMAS) | {POVERTY_LINES}) - set(names)
+        missing = (set(SCHEMAS) | {POVERTY_LINES, STATISTICS}) - set(names)
         if missing:
             raise ParameterError(f"{sorted(missing)[0]}.yaml", "parameter file missing")
         parameters = {
@@ -619,7 +696,8 @@ class ParameterStore:
             for name, convert in SCHEMAS.items()
         }
         lines = parse_poverty_lines(names[POVERTY_LINES], texts[names[POVERTY_LINES]])
-        return cls(parameters, lines)
+        statistics = parse_statistics(names[STATISTICS], texts[names[STATISTICS]])
+        return cls(parameters, lines, statistics)
 
     @property
     def first_day(self) -> date:
@@ -636,6 +714,7 @@ class ParameterStore:
             mrp=p["mrp"].at(day),
             subsistence_minimum=p["subsistence_minimum"].at(day),
             poverty_line_rule=p["poverty_line_rule"].at(day),
+            estimate=p["poverty_line_estimate"].at(day),
             pension_age=p["pension_age"].at(day),
             large_family=p["large_family_allowance"].at(day),
             large_family_published=p["large_family_allowance_published"].at(day),
@@ -648,12 +727,18 @@ class ParameterStore:
             assignment=p["assignment_period"].at(day),
             amount=p["amount_rule"].at(day),
             student_away_under_age=p["family_composition"].at(day),
-            past_review=tuple(sorted(n for n, par in p.items() if par.past_review(day))),
+            past_review=tuple(
+                sorted(
+                    [n for n, par in p.items() if par.past_review(day)]
+                    + [n for n, by in self._table_reviews.items() if day > by]
+                )
+            ),
             unverified=tuple(sorted(n for n, par in p.items() if par.entry_at(day).unverified)),
             poverty_line_key=(
                 quarter_start(day),
                 id(p["poverty_line_rule"].entry_at(day)),
                 id(p["subsistence_minimum"].entry_at(day)),
+                id(p["poverty_line_estimate"].entry_at(day)),
             ),
         )
         if len(self._cache) > 4096:  # dates in a batch are few; keep the cache bounded anyway

@@ -113,6 +113,7 @@ def known_codes() -> frozenset[str]:
 SOURCED_CODES = frozenset(
     {
         "poverty_line_estimated",
+        "poverty_line_published_earlier",
         "non_mortgage_loan_counted",
         "provisional_loan_rule_decides",
         "fixed_child_amount",

@@ -78,6 +78,18 @@ def _int_fact(reason: Reason, key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+# What an estimated poverty line rests on (core/poverty_line.py, `Basis.kind`).
+_BASES: dict[str, Text] = {
+    "regional": msg("from the region's subsistence minimum for the previous quarter"),
+    "regional_scaled": msg(
+        "from the region's subsistence minimum of an earlier month, moved with the national one"
+    ),
+    "national": msg("from the national subsistence minimum, as the region's is not known"),
+    "budget_law": msg(
+        "from the subsistence minimum of the budget law, as no statistics for the quarter are known"
+    ),
+}
+
 _REASONS: dict[str, Callable[[Reason], Text]] = {
     "income_within_poverty_line": lambda r: msg(
         "Income per person, {income} a month, does not exceed the poverty line of {line}.",
@@ -97,7 +109,17 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
     ),
     "poverty_line_given": lambda r: msg("The poverty line used is the one given."),
     "poverty_line_estimated": lambda r: msg(
-        "The akimat's poverty line for this quarter is not yet known to us; it was estimated."
+        "The akimat's poverty line for this quarter is not yet known to us; it was estimated at "
+        "{line} {basis}, and is likely between {low} and {high}.",
+        line=_money_fact(r, "line"),
+        basis=_BASES.get(str(r.facts.get("basis")), _BASES["budget_law"]),
+        low=_money_fact(r, "low"),
+        high=_money_fact(r, "high"),
+    ),
+    "poverty_line_published_earlier": lambda r: msg(
+        "It is taken as no lower than {line}, the line the akimat published for {quarter}.",
+        line=_money_fact(r, "line"),
+        quarter=str(r.facts.get("quarter", "")),
     ),
     "no_counted_members": lambda r: msg("Nobody in the household counts as a family member."),
     "member_not_counted_conscript": lambda r: msg(
@@ -264,7 +286,7 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
 
 _FLAGS: dict[str, Text] = {
     "estimated_poverty_line": msg(
-        "The poverty line is an estimate: the real line for your region may be higher, "
+        "The poverty line is an estimate: the real line for your region may be higher or lower, "
         "and the amount with it."
     ),
     "provisional_loan_rule": msg(
@@ -325,6 +347,16 @@ def headline(a: Assessment) -> Text:
         return msg(
             "Your family is likely eligible for conditional cash assistance (TSA), "
             "under a social contract."
+        )
+    band = _reason(a, "poverty_line_uncertain")
+    if a.status == NEEDS_REVIEW and band is not None:
+        return msg(
+            "Income per person is {income} a month. This quarter's poverty line for your region is "
+            "not published yet and is likely between {low} and {high}, so a specialist must check "
+            "whether you qualify.",
+            income=_money_fact(band, "per_capita_income"),
+            low=_money_fact(band, "low"),
+            high=_money_fact(band, "high"),
         )
     if a.status == NEEDS_REVIEW:
         loan = _reason(a, "provisional_loan_rule_decides")
@@ -387,6 +419,20 @@ def amounts(a: Assessment, short: bool = False) -> list[Text]:
                     amount=child,
                 )
             )
+    if a.poverty_line_estimated and a.status != INELIGIBLE:
+        low, high = Money(a.monthly_amount_low), Money(a.monthly_amount_high)
+        lines.append(
+            msg("With the real line: {low} to {high} a month.", low=low, high=high)
+            if short
+            else msg(
+                "The real poverty line is likely between {line_low} and {line_high}: TSA would "
+                "then be from {low} to {high} a month.",
+                line_low=Money(a.poverty_line_low),
+                line_high=Money(a.poverty_line_high),
+                low=low,
+                high=high,
+            )
+        )
     loan = _reason(a, "provisional_loan_rule_decides")
     if a.status == NEEDS_REVIEW and loan is not None:
         with_loan, without = _money_fact(loan, "with_loan"), _money_fact(loan, "without_loan")
@@ -437,8 +483,8 @@ def short_summary(a: Assessment) -> list[Text]:
     else:
         lines = [msg("Likely not eligible now.")]
     lines.extend(amounts(a, short=True))
-    if a.poverty_line_estimated:
-        lines.append(msg("The poverty line is an estimate: the real amount may be higher."))
+    if a.poverty_line_estimated and a.status == INELIGIBLE:
+        lines.append(msg("The poverty line is an estimate."))
     lines.append(next_step(a, short=True))
     return lines
 
