@@ -14,12 +14,19 @@ from core.dates import age_in_months, quarter_end
 from core.errors import InputError
 from core.family import Obligation, assess_family
 from core.household import SEXES, Household, parse_household
-from core.income import loan_income, meets_income_test, monthly_family_income, per_capita_income
+from core.income import (
+    counted_named_income,
+    loan_income,
+    meets_income_test,
+    monthly_family_income,
+    named_incomes,
+    per_capita_income,
+)
 from core.money import ZERO, to_cents
 from core.need import active_bars, property_grounds
 from core.parameters import InForce, ParameterStore
 from core.poverty_line import poverty_line
-from core.reasons import Reason, reason, sourced
+from core.reasons import INCOME_DOUBT_FLAGS, Reason, reason, sourced
 
 ELIGIBLE = "eligible"
 INELIGIBLE = "ineligible"
@@ -134,6 +141,8 @@ def _used(name: str, household: Household, line_estimated: bool, lfa: bool, chil
         return line_estimated
     if name == "non_mortgage_loans":
         return household.non_mortgage_loans > 0
+    if name == "income_kinds":
+        return any(m.incomes for m in household.members)
     if name in ("large_family_allowance", "large_family_allowance_published"):
         return lfa
     if name == "child_payment":
@@ -214,6 +223,26 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
         )
 
     income = monthly_family_income(counted)
+    named = named_incomes(counted) if any(m.incomes for m in counted) else {}
+    if named:
+        income += counted_named_income(named, rules)
+        kinds_ref = store.parameters["income_kinds"].entry_at(on).references[0]
+        for kind, amount in named.items():
+            rule = rules.income_kinds[kind]
+            if amount <= 0:
+                continue
+            if rule.doubtful:
+                flags.append(INCOME_DOUBT_FLAGS[kind])
+            if not rule.counted:
+                reasons.append(
+                    sourced(
+                        "income_not_counted",
+                        kinds_ref.title,
+                        kinds_ref.url,
+                        kind=kind,
+                        amount=amount,
+                    )
+                )
     loans = loan_income(household, rules)
     total = income + loans
     provisional_loans = loans > 0 and rules.loans.provisional
@@ -289,6 +318,16 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
                         without_loan=without,
                     )
                 )
+
+    if (
+        lfa > 0
+        and status != INELIGIBLE
+        and rules.income_kinds["large_family_allowance"].counted
+        and "large_family_allowance" not in named
+    ):
+        # The allowance counts as income (tsa-rules §7.2) but the family did not say whether it
+        # received it in the income quarter: adding it could change the answer.
+        flags.append("large_family_allowance_not_in_income")
 
     category = family.category if status != INELIGIBLE else None
     months = amounts.assignment_months(household, family.category, rules)

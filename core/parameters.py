@@ -20,6 +20,8 @@ import yaml
 
 from core.dates import quarter_start
 from core.errors import ParameterError
+from core.household import INCOME_KINDS
+from core.reasons import INCOME_DOUBT_FLAGS
 from core.regions import REGIONS
 
 T = TypeVar("T")
@@ -75,6 +77,15 @@ class EstimateRule:
     stale_quarter_above: Decimal
     median_above: Decimal
     published_window_quarters: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeKind:
+    """Whether a kind of income counts towards total income on a date, and whether that is in
+    doubt (tsa-rules §7.2: the current rules, order No. 181, were not retrieved)."""
+
+    counted: bool
+    doubtful: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +307,21 @@ def _estimate(raw: Any) -> EstimateRule:
     )
 
 
+def _income_kinds(raw: Any) -> Mapping[str, IncomeKind]:
+    if not isinstance(raw, dict) or set(raw) != set(INCOME_KINDS):
+        raise ValueError(f"value must give each kind of income: {', '.join(INCOME_KINDS)}")
+    kinds: dict[str, IncomeKind] = {}
+    for kind, body in raw.items():
+        f = _fields(body, {"counted"}, {"doubtful"})
+        doubtful = _bool(f.get("doubtful", False), f"doubtful of {kind}")
+        if doubtful and kind not in INCOME_DOUBT_FLAGS:
+            raise ValueError(
+                f"{kind} has no flag for a doubt; doubtful kinds: {list(INCOME_DOUBT_FLAGS)}"
+            )
+        kinds[kind] = IncomeKind(_bool(f["counted"], f"counted of {kind}"), doubtful)
+    return kinds
+
+
 def _years_to_months(raw: Any, what: str) -> int:
     years = _decimal(raw, what)
     months = years * 12
@@ -445,6 +471,7 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "poverty_line_rule": _poverty_line_rule,
     "poverty_line_estimate": _estimate,
     "pension_age": _pension_age,
+    "income_kinds": _income_kinds,
     "large_family_allowance": _large_family,
     "large_family_allowance_published": _published_allowances,
     "child_payment": _child_payment,
@@ -633,6 +660,7 @@ class InForce:
     subsistence_minimum: Decimal
     poverty_line_rule: PovertyLineRule
     estimate: EstimateRule
+    income_kinds: Mapping[str, IncomeKind]
     pension_age: PensionAge
     large_family: LargeFamilyRule
     large_family_published: Mapping[int, Decimal]
@@ -715,6 +743,7 @@ class ParameterStore:
             subsistence_minimum=p["subsistence_minimum"].at(day),
             poverty_line_rule=p["poverty_line_rule"].at(day),
             estimate=p["poverty_line_estimate"].at(day),
+            income_kinds=p["income_kinds"].at(day),
             pension_age=p["pension_age"].at(day),
             large_family=p["large_family_allowance"].at(day),
             large_family_published=p["large_family_allowance_published"].at(day),

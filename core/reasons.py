@@ -116,11 +116,24 @@ SOURCED_CODES = frozenset(
         "poverty_line_published_earlier",
         "non_mortgage_loan_counted",
         "provisional_loan_rule_decides",
+        "income_not_counted",
         "fixed_child_amount",
         "assignment_period_fixed",
         "guaranteed_social_package",
     }
 )
+
+# A kind of income whose counting the domain spec doubts (§7.2), and the flag it raises when named.
+INCOME_DOUBT_FLAGS = {
+    kind: f"income_{kind}_doubtful"
+    for kind in (
+        "allowances",
+        "large_family_allowance",
+        "child_disability_allowance",
+        "stipend",
+        "farm",
+    )
+}
 
 # Flags: a judgement the domain spec doubts, or an estimate. Stable codes, translated in dialogs.
 FLAGS = (
@@ -138,4 +151,6 @@ FLAGS = (
     "parameter_past_review_date",
     "provisional_rule",
     "unverified_parameter",
+    *INCOME_DOUBT_FLAGS.values(),
+    "large_family_allowance_not_in_income",
 )

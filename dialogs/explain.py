@@ -90,6 +90,19 @@ _BASES: dict[str, Text] = {
     ),
 }
 
+# Kinds of income a household may name (core/household.py INCOME_KINDS).
+_INCOME_KINDS: dict[str, Text] = {
+    "wages": msg("wages"),
+    "pension": msg("a pension"),
+    "allowances": msg("state allowances"),
+    "large_family_allowance": msg("the large-family allowance"),
+    "child_disability_allowance": msg("the allowance for a child with a disability"),
+    "alimony": msg("alimony"),
+    "stipend": msg("a stipend"),
+    "farm": msg("income from a farm or plot"),
+    "other": msg("other income"),
+}
+
 _REASONS: dict[str, Callable[[Reason], Text]] = {
     "income_within_poverty_line": lambda r: msg(
         "Income per person, {income} a month, does not exceed the poverty line of {line}.",
@@ -246,6 +259,11 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "A loan other than a mortgage counts as income of {amount} a month (a third of it).",
         amount=_money_fact(r, "monthly"),
     ),
+    "income_not_counted": lambda r: msg(
+        "Income of this kind is not counted: {kind}, {amount} a month.",
+        kind=_INCOME_KINDS.get(str(r.facts.get("kind")), _INCOME_KINDS["other"]),
+        amount=_money_fact(r, "amount"),
+    ),
     "provisional_loan_rule_decides": lambda r: msg(
         "Counting the loan as income rests on a new rule that is not yet in the Code, so a "
         "specialist must check the answer."
@@ -303,6 +321,30 @@ _FLAGS: dict[str, Text] = {
     "large_family_students_unconfirmed": msg(
         "Before July 2023 it is not confirmed that full-time students counted for the "
         "large-family allowance; they were not counted here."
+    ),
+    "income_allowances_doubtful": msg(
+        "Whether state allowances count as income is not certain today; they were counted. "
+        "The career centre will check."
+    ),
+    "income_large_family_allowance_doubtful": msg(
+        "Whether the large-family allowance counts as income is not certain today; it was "
+        "counted, as in the most recent known case. The career centre will check."
+    ),
+    "income_child_disability_allowance_doubtful": msg(
+        "Whether the allowance for a child with a disability counts as income is not certain "
+        "today; it was not counted. The career centre will check."
+    ),
+    "income_stipend_doubtful": msg(
+        "Whether a stipend counts as income is not certain today; it was not counted, as in the "
+        "2019 rules. The career centre will check."
+    ),
+    "income_farm_doubtful": msg(
+        "Income from livestock, poultry or a plot counts unless the district akimat has "
+        "declared it not to yield income; ask at the career centre."
+    ),
+    "large_family_allowance_not_in_income": msg(
+        "The large-family allowance counts as income: if the family received it in the income "
+        "months and did not include it, the answer may change."
     ),
     "child_payment_half_tenge": msg(
         "The child payment of 1.5 MRP has half a tenge; how it is rounded when paid is not known."
