@@ -142,7 +142,7 @@ def _used(name: str, household: Household, line_estimated: bool, lfa: bool, chil
     if name == "non_mortgage_loans":
         return household.non_mortgage_loans > 0
     if name == "income_kinds":
-        return any(m.incomes for m in household.members)
+        return household.named_income
     if name in ("large_family_allowance", "large_family_allowance_published"):
         return lfa
     if name == "child_payment":
@@ -182,9 +182,10 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
         reasons.append(reason("large_family_allowance", on, children=lfa_children))
         if amounts.allowance_rounding_in_doubt(lfa_children, rules):
             flags.append("large_family_allowance_rounding")
-    students = amounts.unconfirmed_students(household, rules)
-    if students and lfa_children + students >= 4:
-        flags.append("large_family_students_unconfirmed")
+    if rules.large_family.students_doubtful_under_age is not None:
+        students = amounts.unconfirmed_students(household, rules)
+        if students and lfa_children + students >= 4:
+            flags.append("large_family_students_unconfirmed")
     children = amounts.child_payment_children(counted, rules)
 
     if rules.past_review or rules.unverified:
@@ -223,7 +224,7 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
         )
 
     income = monthly_family_income(counted)
-    named = named_incomes(counted) if any(m.incomes for m in counted) else {}
+    named = named_incomes(counted) if household.named_income else {}
     if named:
         income += counted_named_income(named, rules)
         kinds_ref = store.parameters["income_kinds"].entry_at(on).references[0]
@@ -272,20 +273,17 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
 
     if refusals:
         status = INELIGIBLE
+    elif not provisional_loans and line.low is None:  # nothing in doubt: the common case
+        status = ELIGIBLE if passes else INELIGIBLE
     else:
         # The answer under each reading still in doubt: the line at either end of its band, the
         # provisional loan rule applied or not.
         totals = (total, income) if provisional_loans else (total,)
-        band_decides = False
-        outcomes: set[bool] = set()
-        for t in totals:
-            at_low = meets_income_test(t, size, line.lowest)
-            at_high = meets_income_test(t, size, line.highest)
-            band_decides = band_decides or at_low != at_high
-            outcomes.update((at_low, at_high))
-        if outcomes == {False}:
+        low_cap, high_cap = line.lowest * size, line.highest * size  # art. 120 p.1 at each end
+        band_decides = any((t <= low_cap) != (t <= high_cap) for t in totals)
+        if all(t > high_cap for t in totals):
             status = INELIGIBLE
-        elif outcomes == {True} and not provisional_loans:
+        elif not provisional_loans and total <= low_cap:
             status = ELIGIBLE
         else:
             status = NEEDS_REVIEW
@@ -347,10 +345,11 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
     child = ZERO
     amount_low = amount_high = ZERO
     if status != INELIGIBLE and line.estimated:
-        if meets_income_test(total, size, line.lowest):
-            amount_low = amounts.monthly_amount(counted, total, line.lowest, rules)
-        if meets_income_test(total, size, line.highest):
-            amount_high = amounts.monthly_amount(counted, total, line.highest, rules)
+        low, high = line.lowest, line.highest
+        if total <= low * size:
+            amount_low = amounts.monthly_amount(counted, total, low, rules)
+        if total <= high * size:
+            amount_high = amounts.monthly_amount(counted, total, high, rules)
     if status != INELIGIBLE and passes:  # eligible, or the core's reading under review
         monthly = amounts.monthly_amount(counted, total, line.value, rules)
         reasons.append(reason("amount_per_member", on, family_size=size))

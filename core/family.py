@@ -9,7 +9,7 @@ from datetime import date
 from core.errors import InputError
 from core.household import SEXES, Household, Member
 from core.parameters import CarerRule, InForce, PensionAge
-from core.reasons import Reason, reason
+from core.reasons import Reason, member_reason, reason
 
 UNCONDITIONAL = "unconditional"
 CONDITIONAL = "conditional"
@@ -207,6 +207,8 @@ def _eighty_decides(household: Household, facts: FamilyFacts, rules: InForce) ->
     """Would counting a person of exactly 80 needing care as "over 80" change an obligation or the
     category? Asked only when such a person is cared for by a counted member."""
     age = rules.carers.elderly_over_age
+    if not any(m.age == age and m.needs_outside_care for m in facts.counted):
+        return False
     eighty = {
         m.index
         for m in facts.counted
@@ -238,14 +240,14 @@ def _assess_family(household: Household, rules: InForce) -> FamilyFacts:
         if is_counted:
             counted.append(member)
         if code is not None:
-            reasons.append(reason(code, on, member=member.index))
+            reasons.append(member_reason(code, on, member.index))
     family = {m.index: m for m in counted}
     able_list: list[int] = []  # in index order
     for m in counted:
         ground = able_bodied_ground(m, rules)
         if ground is None:
             continue
-        reasons.append(reason(ground, on, member=m.index))
+        reasons.append(member_reason(ground, on, m.index))
         if ground == "able_bodied":
             able_list.append(m.index)
     able = set(able_list)
@@ -317,7 +319,7 @@ def _assess_family(household: Household, rules: InForce) -> FamilyFacts:
             for index in able_list:
                 code = _EXEMPTION_REASONS.get(exempt.get(index, ""))
                 if code is not None:
-                    reasons.append(reason(code, on, member=index))
+                    reasons.append(member_reason(code, on, index))
             if all(i in exempt for i in able):
                 flags.append("social_contract_all_exempt")
             for index in able_list:

@@ -114,6 +114,7 @@ class Household:
     contract_terminated_on: dt.date | None
     false_information_on: dt.date | None
     poverty_line: Decimal | None
+    named_income: bool = False  # some member's income is named by kind
 
 
 MEMBER_FIELDS = frozenset(
@@ -424,4 +425,5 @@ def parse_household(data: Any) -> Household:
             data.get("false_information_on"), "false_information_on", on
         ),
         poverty_line=line,
+        named_income=any(m.incomes for m in members),
     )

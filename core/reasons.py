@@ -100,6 +100,19 @@ def reason(code: str, on: date, **facts: Fact) -> Reason:
     return Reason(code, f"{title} (Social Code {article} since 01.07.2023)", url, facts)
 
 
+_MEMBER_REASONS: dict[tuple[str, int, bool], Reason] = {}
+
+
+def member_reason(code: str, on: date, member: int) -> Reason:
+    """`reason(code, on, member=member)`, shared: a reason about one member by index is the same
+    every time, and households have few members, so each is built once."""
+    key = (code, member, on >= SOCIAL_CODE_IN_FORCE)
+    found = _MEMBER_REASONS.get(key)
+    if found is None:
+        found = _MEMBER_REASONS[key] = reason(code, on, member=member)
+    return found
+
+
 def sourced(code: str, article: str, url: str, **facts: Fact) -> Reason:
     """A reason that rests on an order, a decree or a published value rather than an article."""
     return Reason(code, article, url, facts)
