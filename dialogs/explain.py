@@ -78,6 +78,31 @@ def _int_fact(reason: Reason, key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+# What an estimated poverty line rests on (core/poverty_line.py, `Basis.kind`).
+_BASES: dict[str, Text] = {
+    "regional": msg("from the region's subsistence minimum for the previous quarter"),
+    "regional_scaled": msg(
+        "from the region's subsistence minimum of an earlier month, moved with the national one"
+    ),
+    "national": msg("from the national subsistence minimum, as the region's is not known"),
+    "budget_law": msg(
+        "from the subsistence minimum of the budget law, as no statistics for the quarter are known"
+    ),
+}
+
+# Kinds of income a household may name (core/household.py INCOME_KINDS).
+_INCOME_KINDS: dict[str, Text] = {
+    "wages": msg("wages"),
+    "pension": msg("a pension"),
+    "allowances": msg("state allowances"),
+    "large_family_allowance": msg("the large-family allowance"),
+    "child_disability_allowance": msg("the allowance for a child with a disability"),
+    "alimony": msg("alimony"),
+    "stipend": msg("a stipend"),
+    "farm": msg("income from a farm or plot"),
+    "other": msg("other income"),
+}
+
 _REASONS: dict[str, Callable[[Reason], Text]] = {
     "income_within_poverty_line": lambda r: msg(
         "Income per person, {income} a month, does not exceed the poverty line of {line}.",
@@ -97,7 +122,17 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
     ),
     "poverty_line_given": lambda r: msg("The poverty line used is the one given."),
     "poverty_line_estimated": lambda r: msg(
-        "The akimat's poverty line for this quarter is not yet known to us; it was estimated."
+        "The akimat's poverty line for this quarter is not yet known to us; it was estimated at "
+        "{line} {basis}, and is likely between {low} and {high}.",
+        line=_money_fact(r, "line"),
+        basis=_BASES.get(str(r.facts.get("basis")), _BASES["budget_law"]),
+        low=_money_fact(r, "low"),
+        high=_money_fact(r, "high"),
+    ),
+    "poverty_line_published_earlier": lambda r: msg(
+        "It is taken as no lower than {line}, the line the akimat published for {quarter}.",
+        line=_money_fact(r, "line"),
+        quarter=str(r.facts.get("quarter", "")),
     ),
     "no_counted_members": lambda r: msg("Nobody in the household counts as a family member."),
     "member_not_counted_conscript": lambda r: msg(
@@ -113,6 +148,26 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
     ),
     "member_not_counted_student_over_age": lambda r: msg(
         "{person} studies away from home and is 23 or older, so is not counted in the family.",
+        person=_member(r),
+    ),
+    "member_not_counted_student_not_full_time": lambda r: msg(
+        "{person} studies away from home but not full-time, so is not counted in the family.",
+        person=_member(r),
+    ),
+    "able_bodied": lambda r: msg(
+        "{person} is able-bodied: aged 18 to the pension age, with no group I or II disability "
+        "and no long illness.",
+        person=_member(r),
+    ),
+    "not_able_bodied_disability": lambda r: msg(
+        "{person} has a group I or II disability and is not counted as able-bodied.",
+        person=_member(r),
+    ),
+    "not_able_bodied_illness": lambda r: msg(
+        "{person} has a long illness and is not counted as able-bodied.", person=_member(r)
+    ),
+    "not_able_bodied_pension_age": lambda r: msg(
+        "{person} has reached the pension age and is not counted as able-bodied.",
         person=_member(r),
     ),
     "member_counted_works_away": lambda r: msg(
@@ -132,6 +187,12 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "The only able-bodied member {care}, so the assistance is unconditional.",
         care=_care(str(r.facts.get("care", ""))),
     ),
+    "minor_living_alone": lambda r: msg(
+        "{person} is under 18 and lives alone: the law names such a person neither among those "
+        "who get unconditional assistance nor among the able-bodied. By the rule used here the "
+        "assistance is conditional; the office that assigns TSA decides.",
+        person=_member(r),
+    ),
     "conditional_able_bodied": lambda r: msg(
         "The family has able-bodied members, so the assistance is conditional."
     ),
@@ -140,6 +201,17 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
     ),
     "one_carer_exempt": lambda r: msg(
         "Only one able-bodied carer in a family is exempt from employment measures."
+    ),
+    "exempt_student_full_time": lambda r: msg(
+        "{person} studies full-time and is exempt from employment measures.", person=_member(r)
+    ),
+    "exempt_permanent_job": lambda r: msg(
+        "{person} has a permanent job and is exempt from employment measures.", person=_member(r)
+    ),
+    "exempt_carer": lambda r: msg(
+        "{person} {care} and is exempt from employment measures.",
+        person=_member(r),
+        care=_care(str(r.facts.get("care", ""))),
     ),
     "suspended_entrepreneur": lambda r: msg(
         "{person} has suspended a business and must take part in employment measures.",
@@ -187,6 +259,22 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
         "A loan other than a mortgage counts as income of {amount} a month (a third of it).",
         amount=_money_fact(r, "monthly"),
     ),
+    "income_not_counted": lambda r: msg(
+        "Income of this kind is not counted: {kind}, {amount} a month.",
+        kind=_INCOME_KINDS.get(str(r.facts.get("kind")), _INCOME_KINDS["other"]),
+        amount=_money_fact(r, "amount"),
+    ),
+    "provisional_loan_rule_decides": lambda r: msg(
+        "Counting the loan as income rests on a new rule that is not yet in the Code, so a "
+        "specialist must check the answer."
+    ),
+    "poverty_line_uncertain": lambda r: msg(
+        "The akimat has not yet published this quarter's poverty line; it is likely between "
+        "{low} and {high}, and income per person, {income}, is within that range.",
+        low=_money_fact(r, "low"),
+        high=_money_fact(r, "high"),
+        income=_money_fact(r, "per_capita_income"),
+    ),
     "amount_per_member": lambda r: msg(
         "The amount is the difference between the poverty line and the income per person, "
         "for each family member."
@@ -216,7 +304,7 @@ _REASONS: dict[str, Callable[[Reason], Text]] = {
 
 _FLAGS: dict[str, Text] = {
     "estimated_poverty_line": msg(
-        "The poverty line is an estimate: the real line for your region may be higher, "
+        "The poverty line is an estimate: the real line for your region may be higher or lower, "
         "and the amount with it."
     ),
     "provisional_loan_rule": msg(
@@ -227,10 +315,51 @@ _FLAGS: dict[str, Text] = {
         "ask at the career centre."
     ),
     "large_family_allowance_rounding": msg(
-        "The large-family allowance is rounded up to the tenge, as in the published tables."
+        "The large-family allowance was rounded up to the tenge; no published table for this "
+        "date shows the same figure, so the last tenge may differ."
+    ),
+    "large_family_students_unconfirmed": msg(
+        "Before July 2023 it is not confirmed that full-time students counted for the "
+        "large-family allowance; they were not counted here."
+    ),
+    "income_allowances_doubtful": msg(
+        "Whether state allowances count as income is not certain today; they were counted. "
+        "The career centre will check."
+    ),
+    "income_large_family_allowance_doubtful": msg(
+        "Whether the large-family allowance counts as income is not certain today; it was "
+        "counted, as in the most recent known case. The career centre will check."
+    ),
+    "income_child_disability_allowance_doubtful": msg(
+        "Whether the allowance for a child with a disability counts as income is not certain "
+        "today; it was not counted. The career centre will check."
+    ),
+    "income_stipend_doubtful": msg(
+        "Whether a stipend counts as income is not certain today; it was not counted, as in the "
+        "2019 rules. The career centre will check."
+    ),
+    "income_farm_doubtful": msg(
+        "Income from livestock, poultry or a plot counts unless the district akimat has "
+        "declared it not to yield income; ask at the career centre."
+    ),
+    "large_family_allowance_not_in_income": msg(
+        "The large-family allowance counts as income: if the family received it in the income "
+        "months and did not include it, the answer may change."
+    ),
+    "child_payment_half_tenge": msg(
+        "The child payment of 1.5 MRP has half a tenge; how it is rounded when paid is not known."
     ),
     "elderly_care_under_exemption_age": msg(
-        "Care for an elderly person under 80 may not be accepted; the commission decides."
+        "Whether care for an elderly person not over 80 counts is not certain; "
+        "the commission decides."
+    ),
+    "elderly_over_80_read_as_81": msg(
+        "The law exempts one carer of a person «over 80»; a person of exactly 80 was not "
+        "counted as over 80. The career centre decides."
+    ),
+    "category_not_in_code": msg(
+        "The law names no kind of assistance for this household; the office that assigns TSA "
+        "decides."
     ),
     "social_contract_all_exempt": msg(
         "All able-bodied members are exempt from employment measures; the career centre "
@@ -249,6 +378,11 @@ _FLAGS: dict[str, Text] = {
 
 
 def headline(a: Assessment) -> Text:
+    if a.status == ELIGIBLE and "category_not_in_code" in a.flags:
+        return msg(
+            "Your family's income is within the poverty line, but the law names no kind of "
+            "assistance for this household: the office that assigns TSA decides."
+        )
     if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
         return msg("Your family is likely eligible for unconditional cash assistance (TSA).")
     if a.status == ELIGIBLE and a.category == CONDITIONAL:
@@ -256,9 +390,35 @@ def headline(a: Assessment) -> Text:
             "Your family is likely eligible for conditional cash assistance (TSA), "
             "under a social contract."
         )
+    band = _reason(a, "poverty_line_uncertain")
+    if a.status == NEEDS_REVIEW and band is not None:
+        return msg(
+            "Income per person is {income} a month. This quarter's poverty line for your region is "
+            "not published yet and is likely between {low} and {high}, so a specialist must check "
+            "whether you qualify.",
+            income=_money_fact(band, "per_capita_income"),
+            low=_money_fact(band, "low"),
+            high=_money_fact(band, "high"),
+        )
     if a.status == NEEDS_REVIEW:
+        loan = _reason(a, "provisional_loan_rule_decides")
+        if _reason(a, "poverty_line_uncertain") is None and loan is not None:
+            if _money_fact(loan, "with_loan").amount > 0:
+                return msg(
+                    "Your family is likely eligible for TSA; the amount depends on a new rule on "
+                    "loans that is not yet in the Code, which a specialist must check."
+                )
+            return msg(
+                "Without the loan your family would likely be eligible for TSA; whether the loan "
+                "counts as income is a new rule that is not yet in the Code, so a specialist "
+                "must check."
+            )
         return msg("A specialist must look at your case before an answer can be given.")
     return msg("Your family is likely not eligible for TSA now.")
+
+
+def _reason(a: Assessment, code: str) -> Reason | None:
+    return next((r for r in a.reasons if r.code == code), None)
 
 
 def amounts(a: Assessment, short: bool = False) -> list[Text]:
@@ -301,6 +461,36 @@ def amounts(a: Assessment, short: bool = False) -> list[Text]:
                     amount=child,
                 )
             )
+    if a.poverty_line_estimated and a.status != INELIGIBLE:
+        low, high = Money(a.monthly_amount_low), Money(a.monthly_amount_high)
+        lines.append(
+            msg("With the real line: {low} to {high} a month.", low=low, high=high)
+            if short
+            else msg(
+                "The real poverty line is likely between {line_low} and {line_high}: TSA would "
+                "then be from {low} to {high} a month.",
+                line_low=Money(a.poverty_line_low),
+                line_high=Money(a.poverty_line_high),
+                low=low,
+                high=high,
+            )
+        )
+    loan = _reason(a, "provisional_loan_rule_decides")
+    if a.status == NEEDS_REVIEW and loan is not None:
+        with_loan, without = _money_fact(loan, "with_loan"), _money_fact(loan, "without_loan")
+        lines.append(
+            msg(
+                "With the loan: {with_loan} a month; without it: {without} a month.",
+                with_loan=with_loan,
+                without=without,
+            )
+            if short
+            else msg(
+                "TSA with the loan counted: {with_loan} a month; without it: {without} a month.",
+                with_loan=with_loan,
+                without=without,
+            )
+        )
     if a.large_family_allowance_monthly > 0:
         allowance = Money(a.large_family_allowance_monthly)
         lines.append(
@@ -324,7 +514,9 @@ def amounts(a: Assessment, short: bool = False) -> list[Text]:
 
 def short_summary(a: Assessment) -> list[Text]:
     """The result as one SMS conversation can afford it (at most 4 segments with the menu)."""
-    if a.status == ELIGIBLE and a.category == UNCONDITIONAL:
+    if a.status == ELIGIBLE and "category_not_in_code" in a.flags:
+        lines = [msg("Income within the line; the office decides the kind of help.")]
+    elif a.status == ELIGIBLE and a.category == UNCONDITIONAL:
         lines = [msg("Likely eligible: unconditional cash assistance.")]
     elif a.status == ELIGIBLE:
         lines = [msg("Likely eligible: conditional cash assistance (social contract).")]
@@ -333,8 +525,8 @@ def short_summary(a: Assessment) -> list[Text]:
     else:
         lines = [msg("Likely not eligible now.")]
     lines.extend(amounts(a, short=True))
-    if a.poverty_line_estimated:
-        lines.append(msg("The poverty line is an estimate: the real amount may be higher."))
+    if a.poverty_line_estimated and a.status == INELIGIBLE:
+        lines.append(msg("The poverty line is an estimate."))
     lines.append(next_step(a, short=True))
     return lines
 
@@ -350,9 +542,32 @@ def _only_income_refuses(a: Assessment) -> bool:
     return not any(r.code in refusing for r in a.reasons)
 
 
-def obligations(a: Assessment) -> list[Text]:
+# Reasons that say why one member is exempt: shown with the obligations, cited there.
+_EXEMPTIONS = frozenset(
+    {"exempt_student_full_time", "exempt_permanent_job", "exempt_carer", "unconditional_sole_carer"}
+)
+# Reasons about one member that the obligations already say in short: left out where no article
+# is cited (SMS), to keep the message short.
+_MEMBER_DETAIL = frozenset(
+    {
+        "able_bodied",
+        "not_able_bodied_disability",
+        "not_able_bodied_illness",
+        "not_able_bodied_pension_age",
+        "exempt_student_full_time",
+        "exempt_permanent_job",
+        "exempt_carer",
+    }
+)
+
+
+def obligations(a: Assessment, cite: bool = False) -> list[Text]:
+    """Who must take part in employment measures and who is exempt, and why; with `cite` each
+    exemption carries the article it rests on (art. 122 p.4, or art. 121 sp.2 for the sole
+    carer of an unconditional family)."""
     if a.status == INELIGIBLE:
         return []
+    grounds = {r.facts.get("member"): r for r in a.reasons if r.code in _EXEMPTIONS} if cite else {}
     lines = []
     for m in a.members:
         if m.employment_measures == REQUIRED:
@@ -360,13 +575,15 @@ def obligations(a: Assessment) -> list[Text]:
                 msg("{person} must take part in employment measures.", person=person(m.index))
             )
         elif m.employment_measures == EXEMPT and m.exempt_reason is not None:
-            lines.append(
-                msg(
-                    "{person} is exempt from employment measures: {reason}.",
-                    person=person(m.index),
-                    reason=_care(m.exempt_reason),
-                )
+            line = msg(
+                "{person} is exempt from employment measures: {reason}.",
+                person=person(m.index),
+                reason=_care(m.exempt_reason),
             )
+            ground = grounds.get(m.index)
+            if ground is not None:
+                line = msg("{sentence} ({citation})", sentence=line, citation=citation(ground))
+            lines.append(line)
     return lines
 
 
@@ -374,6 +591,14 @@ def reason_lines(a: Assessment, cite: bool = True) -> list[Text]:
     """A sentence per reason; with the article it rests on unless `cite` is off (SMS)."""
     lines = []
     for r in a.reasons:
+        if (
+            r.code in _EXEMPTIONS
+            and r.code != "unconditional_sole_carer"
+            and a.status != INELIGIBLE
+        ):
+            continue  # said with the obligations
+        if not cite and r.code in _MEMBER_DETAIL:
+            continue
         make = _REASONS.get(r.code)
         if make is not None:
             sentence = make(r)
@@ -406,7 +631,7 @@ def next_step(a: Assessment, short: bool = False) -> Text:
 
 def explain(a: Assessment) -> list[Text]:
     """The whole explanation, in reading order."""
-    lines = [headline(a), *amounts(a), *obligations(a)]
+    lines = [headline(a), *amounts(a), *obligations(a, cite=True)]
     reasons = reason_lines(a)
     if reasons:
         lines.append(msg("Why:"))

@@ -5,7 +5,8 @@ care are not family members, art. 120 p.5, so they are left out there). A questi
 when its answer can change something for this household: no carer question without a child
 under three, a disabled or an elderly member; no student question without members of 18 to 22; a
 sex or a birth date only where the pension age depends on it (the core says which). Income is
-asked once for the whole family: only the total counts (art. 127 p.2).
+asked once for the whole family: only the total counts (art. 127 p.2); a large family is asked
+besides whether it received its allowance, which counts as income (tsa-rules §7.2).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from core.errors import InputError
 from core.regions import REGIONS
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
 from dialogs.parsing import parse_amount, parse_numbers, parse_whole, parse_yes_no
-from dialogs.text import N_, Month, Text, msg
+from dialogs.text import N_, Money, Month, Text, msg
 
 FLOW = "assessment"
 MAX_PEOPLE = 15
@@ -136,6 +137,11 @@ def household(ctx: Ctx) -> dict[str, Any]:
         members[carer]["cares_for"] = [i for i in dependants(ctx) if i != carer]
     if members:
         members[0]["income"] = _number(a.get("income"))
+        received = a.get("allowance")
+        if received in ("no", "included", "separate"):
+            members[0]["income"] = _with_allowance(
+                members[0]["income"], str(received), a.get("allowance_amount")
+            )
     data: dict[str, Any] = {
         "date": application_date(ctx).isoformat(),
         "region": a.get("region") or "astana",
@@ -164,6 +170,16 @@ def household(ctx: Ctx) -> dict[str, Any]:
         }[refusal]
         data[field] = add_months(application_date(ctx), -months_ago).isoformat()
     return data
+
+
+def _with_allowance(total: int | float, received: str, amount: Any) -> dict[str, int | float]:
+    """The family's income with the large-family allowance named by kind (it counts as income,
+    tsa-rules §7.2): the core then knows whether the family received it in those months."""
+    allowance = _number(amount) if received != "no" else 0
+    if received == "included":
+        allowance = min(allowance, total)
+        return {"other": total - allowance, "large_family_allowance": allowance}
+    return {"other": total, "large_family_allowance": allowance}
 
 
 def _number(value: Any) -> int | float:
@@ -292,7 +308,8 @@ def answer_ages(ctx: Ctx, given: Answer) -> Outcome:
         return Retry(
             msg("Please write the ages as numbers, separated by spaces. For example: 34 32 7 2")
         )
-    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth"):
+    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth",
+                "allowance", "allowance_amount"):  # fmt: skip
         ctx.answers.pop(key, None)
     ctx.answers["ages"] = numbers
     return Go()
@@ -491,6 +508,42 @@ def answer_income(ctx: Ctx, given: Answer) -> Outcome:
     return Go()
 
 
+def large_family_allowance(ctx: Ctx) -> Decimal:
+    """The large-family allowance the core gives this household; 0 when it is not a large family
+    (or a fact the core needs is still missing)."""
+    try:
+        return assess_data(household(ctx), ctx.store).large_family_allowance_monthly
+    except InputError:
+        return Decimal(0)
+
+
+ALLOWANCE_CHOICES = (
+    Choice("no", msg("No")),
+    Choice("included", msg("Yes, in that income")),
+    Choice("separate", msg("Yes, not in it")),
+)
+
+
+def ask_allowance(ctx: Ctx) -> Reply:
+    return Reply(
+        (
+            msg(
+                "Did the family get the large-family allowance ({amount} a month) in those months?",
+                amount=Money(large_family_allowance(ctx)),
+            ),
+        ),
+        ALLOWANCE_CHOICES,
+    )
+
+
+def answer_allowance(ctx: Ctx, given: Answer) -> Outcome:
+    if given.key not in ("no", "included", "separate"):
+        return Retry(msg("Please answer 1, 2 or 3."))
+    ctx.answers["allowance_amount"] = str(large_family_allowance(ctx))
+    ctx.answers["allowance"] = given.key
+    return Go()
+
+
 YES_NO = (Choice("no", msg("No")), Choice("yes", msg("Yes")))
 
 
@@ -676,6 +729,13 @@ register(
         "jobs",
     ),
     Step("income", ask_income, answer_income, flow=FLOW),
+    Step(
+        "allowance",
+        ask_allowance,
+        answer_allowance,
+        lambda c: large_family_allowance(c) > 0,
+        FLOW,
+    ),
     Step("property", ask_property, answer_property, flow=FLOW),
     Step(
         "property_kinds",

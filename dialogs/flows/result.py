@@ -78,7 +78,11 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
     if given.key == "why":
         result = assessment(ctx)
         ctx.notes.extend(
-            [*obligations(result), *reason_lines(result, cite=not ctx.sms), *flag_lines(result)]
+            [
+                *obligations(result, cite=not ctx.sms),
+                *reason_lines(result, cite=not ctx.sms),
+                *flag_lines(result),
+            ]
         )
         return Go("next")
     return _after(ctx, given)
