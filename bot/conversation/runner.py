@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
-from bot.conversation.forget import forget, forgotten_session, returned
+from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.ics import visit_calendar
 from bot.conversation.locks import Locks
 from bot.conversation.render import LabelOfTranslator, render_menu, render_text
@@ -62,6 +62,7 @@ class InboundMessage:
 class Recorded(NamedTuple):
     message_id: int
     contact_id: int
+    address: str = ""  # as the channel gave it (a forgotten contact that writes again gets it)
 
 
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
@@ -144,6 +145,7 @@ WAITING = (
         _c.opted_out,
         _c.language,
         _c.reminders,
+        _c.address,
         _v.state,
     )
     .select_from(
@@ -245,7 +247,7 @@ class Runner:
             }
             statement = NEW_MESSAGE[connection.dialect.name]
             message_id = connection.execute(statement, values).scalar()
-            return None if message_id is None else Recorded(message_id, contact)
+            return None if message_id is None else Recorded(message_id, contact, inbound.address)
 
         return work
 
@@ -300,6 +302,12 @@ class Runner:
                 bool(row.reminders),
             )
             before = person.values()
+            if is_forgotten(row.address) and recorded.address:
+                # Forgotten, and writing again: the person is back, and is answered (and, once
+                # they consent again, reminded) at their address.
+                connection.execute(
+                    update(CONTACTS).where(_c.id == contact_id).values(address=recorded.address)
+                )
             stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()

@@ -50,12 +50,12 @@ class BotApiStub:
 
     # -- what the tests ask of it ------------------------------------------------------------
 
-    async def start(self) -> BotApiStub:
+    async def start(self, port: int = 0) -> BotApiStub:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         address = self._runner.addresses[0]
         self.url = f"http://127.0.0.1:{address[1]}"

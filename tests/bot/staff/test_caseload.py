@@ -23,6 +23,7 @@ from bot.conversation.runner import InboundMessage, Runner
 from bot.i18n.translator import Translator
 from bot.staff.accounts import Member, create, find
 from bot.staff.caseload import (
+    BATCH,
     CaseloadError,
     CaseloadReport,
     CaseRow,
@@ -393,7 +394,7 @@ async def test_ten_thousand_rows_in_batches(setup: Setup) -> None:
     done: list[int] = []
     report = await load(setup.db, setup.alice, "big.csv", data, progress=done.append)
     assert report == CaseloadReport(added=10_000)
-    assert done == list(range(500, 10_001, 500))
+    assert done == list(range(BATCH, 10_001, BATCH))
 
     def counts(connection: Connection) -> tuple[int, int, int]:
         return (
