@@ -29,7 +29,10 @@ HOUSEHOLDS = {
     ],
     "pensioner alone": ["1", "3", "66", "0", "32360", "1", "1"],
     "mother with children 2 and 5": ["1", "3", "28 2 5", "0", "1", "0", "30000", "1", "1"],
-    "large family of nine": ["1", "3", "40 38 15 12 9 6 4 3 1", "0", "2", "1", "150000", "1", "1"],
+    # a large family is asked besides whether it received its allowance ("1": no)
+    "large family of nine": [
+        "1", "3", "40 38 15 12 9 6 4 3 1", "0", "2", "1", "150000", "1", "1", "1",
+    ],
 }  # fmt: skip
 TYPICAL = "family of four (2 adults, children 7 and 2), one wage"
 MAX_INBOUND = 10

@@ -35,6 +35,13 @@ class Config:
     telegram_rate: float = 29.5
     sms_rate: float = 10.0  # SMS segments/s the gateway takes
     outbox_stale: float = 120.0  # seconds after which another worker takes over a claimed row
+    # Signs staff sessions and keys the hash that replaces a forgotten person's address. Required
+    # with PostgreSQL (every worker needs the same); with SQLite a key file beside the database.
+    secret_key: str | None = None
+    retention_days: int = 90  # what consent promises: conversation data is kept this long
+    token_days: int = 90  # a staff API token's life
+    link_days: int = 30  # a case's Telegram deep link's life
+    web_new_per_minute: int = 30  # new web conversations per minute from one address
 
     @property
     def sqlite(self) -> bool:
@@ -70,8 +77,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     api = (_text(env, "KOMEK_TELEGRAM_API_URL") or TELEGRAM_API).rstrip("/")
     if not api.startswith(("http://", "https://")):
         raise ConfigError("KOMEK_TELEGRAM_API_URL must be an http(s) URL")
-    secret = _text(env, "KOMEK_TELEGRAM_WEBHOOK_SECRET")
-    if secret is not None and not all(c.isalnum() or c in "_-" for c in secret):
+    webhook_secret = _text(env, "KOMEK_TELEGRAM_WEBHOOK_SECRET")
+    if webhook_secret is not None and not all(c.isalnum() or c in "_-" for c in webhook_secret):
         raise ConfigError(
             "KOMEK_TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and - "
             "(Telegram's rule for secret_token)"
@@ -99,7 +106,29 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             rates[name] = -1.0
         if not 0 < rates[name] <= 10_000:
             raise ConfigError(f"{name} must be a number above 0, got {text!r}")
+    secret = _text(env, "KOMEK_SECRET_KEY")
+    if secret is not None and len(secret) < 32:
+        raise ConfigError(
+            "KOMEK_SECRET_KEY must be at least 32 characters; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    days: dict[str, int] = {}
+    for name, fallback, top in (
+        ("KOMEK_RETENTION_DAYS", 90, 3650),
+        ("KOMEK_TOKEN_DAYS", 90, 3650),
+        ("KOMEK_LINK_DAYS", 30, 365),
+        ("KOMEK_WEB_NEW_CONVERSATIONS", 30, 100_000),
+    ):
+        given = _text(env, name) or str(fallback)
+        if not given.isdecimal() or not 1 <= int(given) <= top:
+            raise ConfigError(f"{name} must be a whole number from 1 to {top}, got {given!r}")
+        days[name] = int(given)
     return Config(
+        secret_key=secret,
+        retention_days=days["KOMEK_RETENTION_DAYS"],
+        token_days=days["KOMEK_TOKEN_DAYS"],
+        link_days=days["KOMEK_LINK_DAYS"],
+        web_new_per_minute=days["KOMEK_WEB_NEW_CONVERSATIONS"],
         outbox_poll=poll,
         telegram_rate=rates["KOMEK_TELEGRAM_RATE"],
         sms_rate=rates["KOMEK_SMS_RATE"],
@@ -110,7 +139,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         redis_url=redis,
         telegram_token=_text(env, "KOMEK_TELEGRAM_TOKEN"),
         telegram_api_url=api,
-        telegram_webhook_secret=secret,
+        telegram_webhook_secret=webhook_secret,
         sms_token=_text(env, "KOMEK_SMS_TOKEN"),
         kannel_sendsms_url=sendsms,
         kannel_username=_text(env, "KOMEK_KANNEL_USERNAME"),

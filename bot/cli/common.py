@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from sqlalchemy import Connection
 
 from bot.config import Config, ConfigError, load
 from core.errors import InputError
+
+if TYPE_CHECKING:  # the database modules load only for the commands that use them
+    from bot.storage.database import Database
 
 T = TypeVar("T")
 EXIT_BAD_INPUT = 2
@@ -33,8 +36,8 @@ def read_file(name: str) -> tuple[Path, bytes]:
         raise InputError(name, f"cannot be read ({exc.strerror})") from None
 
 
-def in_database(work: Callable[[Connection], T]) -> T:
-    """Run one transaction on the configured database (the embedded one is migrated first)."""
+def with_database(use: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `use` on the configured database (the embedded one is migrated first)."""
     from bot.storage.database import Database  # noqa: PLC0415
     from bot.storage.db import upgrade  # noqa: PLC0415
 
@@ -45,11 +48,16 @@ def in_database(work: Callable[[Connection], T]) -> T:
         try:
             if db.dialect == "sqlite":
                 await upgrade(db.engine)
-            return await db.run(work)
+            return await use(db)
         finally:
             await db.close()
 
     return asyncio.run(run())
+
+
+def in_database(work: Callable[[Connection], T]) -> T:
+    """Run one transaction on the configured database."""
+    return with_database(lambda db: db.run(work))
 
 
 def member(connection: Connection, username: str) -> Any:

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from bot.cli.common import config
+from bot.cli.common import config, with_database
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
@@ -40,9 +40,15 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     from aiohttp import web  # noqa: PLC0415
 
+    from bot.config import ConfigError  # noqa: PLC0415
+    from bot.keys import secret  # noqa: PLC0415
     from bot.server import PrivateAccessLogger, create_app  # noqa: PLC0415
 
     settings = config()
+    try:
+        secret(settings)  # made (SQLite) or required (PostgreSQL) before anything is served
+    except ConfigError as exc:
+        raise SystemExit(f"komek: configuration: {exc}") from None
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -63,6 +69,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return cmd_serve(args, out)
 
 
+def cmd_db_purge(args: argparse.Namespace, out: TextIO) -> int:
+    """What consent promises, at once: conversation data older than KOMEK_RETENTION_DAYS goes."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from bot import clock  # noqa: PLC0415
+    from bot.storage.retention import purge  # noqa: PLC0415
+
+    days = config().retention_days
+    deleted = with_database(lambda db: purge(db, clock.now() - timedelta(days=days)))
+    out.write(f"older than {days} days, deleted: ")
+    out.write(", ".join(f"{n} {table}" for table, n in deleted.items()) + "\n")
+    return 0
+
+
 def register(sub: Any) -> None:
     chat = sub.add_parser("chat", help="talk to Komek in the terminal")
     chat.add_argument("--lang", choices=("kk", "ru", "en"), help="skip the language question")
@@ -77,3 +97,5 @@ def register(sub: Any) -> None:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_sub.add_parser("upgrade", help="migrate to the newest schema")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
+    db_purge = db_sub.add_parser("purge", help="delete conversation data past its retention")
+    db_purge.set_defaults(handler=cmd_db_purge)

@@ -12,17 +12,20 @@ Each transaction is one function of a connection, run whole by `Database.run` (s
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Insert, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
+from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.ics import visit_calendar
 from bot.conversation.locks import Locks
 from bot.conversation.render import LabelOfTranslator, render_menu, render_text
@@ -37,9 +40,11 @@ from bot.storage.cases import case_language, link_telegram
 from bot.storage.database import Database
 from bot.storage.messages import PROCESSED, QUEUED, RECEIVED
 from bot.storage.tables import ASSESSMENTS, CONTACTS, CONVERSATIONS, MESSAGES
+from bot.storage.text import clean, fit
 from core.calendar import Calendar
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, new_session, resume
+from dialogs.engine import MAX_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class InboundMessage:
 class Recorded(NamedTuple):
     message_id: int
     contact_id: int
+    address: str = ""  # as the channel gave it (a forgotten contact that writes again gets it)
 
 
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
@@ -68,6 +74,16 @@ WARM_UP = ("/start", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "1
 # Contact ids by (channel, address), so that recording a message is one statement. Ids never
 # change; a contact deleted meanwhile makes the insert fail and the id is looked up again.
 CONTACT_CACHE_LIMIT = 100_000
+
+
+def _storable(inbound: InboundMessage) -> InboundMessage:
+    return replace(
+        inbound,
+        text=clean(inbound.text)[:MAX_TEXT],
+        choice=None if inbound.choice is None else fit(inbound.choice, 64),
+        language_hint=None if inbound.language_hint is None else fit(inbound.language_hint, 16),
+        external_id=None if inbound.external_id is None else fit(inbound.external_id, 128),
+    )
 
 
 @dataclass
@@ -129,6 +145,7 @@ WAITING = (
         _c.opted_out,
         _c.language,
         _c.reminders,
+        _c.address,
         _v.state,
     )
     .select_from(
@@ -177,6 +194,9 @@ class Runner:
     senders: Senders = field(default_factory=dict)
     calendar: Calendar = field(default_factory=default_calendar)
     limiter: RateLimiter | None = None  # for messages that are not replies
+    # Keys the hash that replaces a forgotten person's address (`bot.keys`); the server gives
+    # the process's own, so that a person who returns after a restart is recognised.
+    address_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -186,7 +206,11 @@ class Runner:
     # -- recording -------------------------------------------------------------------------
 
     async def record(self, inbound: InboundMessage) -> Recorded | None:
-        """Store the inbound message; None when the channel already delivered this one."""
+        """Store the inbound message; None when the channel already delivered this one.
+
+        What a person typed is kept as far as a database can keep it (a NUL or a lone surrogate
+        half would make the write fail, and the channel retry it for ever)."""
+        inbound = _storable(inbound)
         key = (inbound.channel, inbound.address)
         known = self._contacts.get(key)
         try:
@@ -223,16 +247,18 @@ class Runner:
             }
             statement = NEW_MESSAGE[connection.dialect.name]
             message_id = connection.execute(statement, values).scalar()
-            return None if message_id is None else Recorded(message_id, contact)
+            return None if message_id is None else Recorded(message_id, contact, inbound.address)
 
         return work
 
-    @staticmethod
-    def _contact_id(connection: Connection, channel: str, address: str, now: datetime) -> int:
+    def _contact_id(self, connection: Connection, channel: str, address: str, now: datetime) -> int:
         key = {"contact_channel": channel, "contact_address": address}
         found = connection.execute(CONTACT_ID, key).scalar()
         if found is not None:
             return int(found)
+        back = returned(connection, channel, address, self.address_key)
+        if back is not None:
+            return back
         created = connection.execute(
             NEW_CONTACT[connection.dialect.name],
             {
@@ -276,6 +302,12 @@ class Runner:
                 bool(row.reminders),
             )
             before = person.values()
+            if is_forgotten(row.address) and recorded.address:
+                # Forgotten, and writing again: the person is back, and is answered (and, once
+                # they consent again, reminded) at their address.
+                connection.execute(
+                    update(CONTACTS).where(_c.id == contact_id).values(address=recorded.address)
+                )
             stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
@@ -310,11 +342,15 @@ class Runner:
                 for event in turn.events:
                     self._apply(connection, writing, event.kind, event.data)
                 state = turn.session
+                if any(event.kind == "forget_me" for event in turn.events):
+                    state = forgotten_session(state)
                 person.language = str(state.get("lang") or "ru")
                 # Without consent nothing of what was typed is kept.
                 (kept if person.consent else cleared).append(message.id)
                 outgoing.extend(
-                    self._store_replies(connection, writing, message.channel, turn.replies)
+                    self._store_replies(
+                        connection, writing, message.channel, message.id, turn.replies
+                    )
                 )
             if kept:
                 connection.execute(PROCESSED_KEPT, {"ids": kept, "now": now})
@@ -335,8 +371,17 @@ class Runner:
         return work
 
     def _store_replies(
-        self, connection: Connection, writing: _Writing, channel: str, replies: Sequence[Reply]
+        self,
+        connection: Connection,
+        writing: _Writing,
+        channel: str,
+        reply_to: int,
+        replies: Sequence[Reply],
     ) -> list[Outgoing]:
+        """Store the replies to one inbound message, queued. Their texts and buttons are kept
+        until they are sent, so that a channel's retry or a restart can still deliver them;
+        once sent, they are cleared unless the person consented to keeping their answers
+        (`bot.storage.messages.mark`)."""
         if not replies:
             return []
         contact_id, person, now = writing.contact_id, writing.person, writing.now
@@ -351,12 +396,14 @@ class Runner:
                 "contact_id": contact_id,
                 "channel": channel,
                 "direction": "out",
-                "body": text if person.consent else None,
+                "body": text,
+                "choices": [list(choice) for choice in choices] or None,
+                "reply_to": reply_to,
                 "status": QUEUED,
                 "created_at": now,
                 "updated_at": now,
             }
-            for text, _ in rendered
+            for text, choices in rendered
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
@@ -382,8 +429,7 @@ class Runner:
             return render_text(reply, language, self.translator), choices
         return render_menu(reply, language, self.translator, one_line=channel == "sms"), ()
 
-    @staticmethod
-    def _apply(connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
+    def _apply(self, connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
         contact_id, person, now = writing.contact_id, writing.person, writing.now
         if kind == "consent_given":
             person.consent, person.consent_at = True, now
@@ -393,13 +439,7 @@ class Runner:
                 person.reminders = False
                 cancel(connection, quarter_key(contact_id), now)
             if kind == "forget_me":
-                connection.execute(
-                    delete(ASSESSMENTS).where(ASSESSMENTS.c.contact_id == contact_id)
-                )
-                connection.execute(
-                    update(MESSAGES).where(MESSAGES.c.contact_id == contact_id).values(body=None)
-                )
-                log.info("contact %s: answers forgotten", contact_id)
+                forget(connection, contact_id, self.address_key, now)
         elif kind == "reminders_on" and person.consent:
             person.reminders = True
         elif kind == "reminders_off":
@@ -459,6 +499,32 @@ class Runner:
 
         await self.db.run(work)
 
+    def contact_of(self, channel: str, address: str) -> int | None:
+        """The contact id of an address seen by this process (for logs, which never name an
+        address)."""
+        return self._contacts.get((channel, address))
+
+    async def known(self, channel: str, address: str) -> bool:
+        """Whether this address has written before (a contact exists)."""
+        if (channel, address) in self._contacts:
+            return True
+
+        def work(connection: Connection) -> bool:
+            key = {"contact_channel": channel, "contact_address": address}
+            return connection.execute(CONTACT_ID, key).scalar() is not None
+
+        return await self.db.run(work)
+
+    async def language_of(self, channel: str, address: str) -> str | None:
+        def work(connection: Connection) -> str | None:
+            c = CONTACTS.c
+            found = connection.execute(
+                select(c.language).where(c.channel == channel, c.address == address)
+            ).scalar()
+            return None if found is None else str(found)
+
+        return await self.db.run(work)
+
     async def opted_out(self, channel: str, address: str) -> bool:
         def work(connection: Connection) -> bool:
             c = CONTACTS.c
@@ -470,11 +536,52 @@ class Runner:
         return await self.db.run(work)
 
     async def handle(self, inbound: InboundMessage) -> list[Outgoing]:
-        """Record and process at once (channels whose request waits for the answer)."""
+        """Record and process at once (channels whose request waits for the answer). A message
+        the channel delivers again (its own retry, after our answer was lost) is answered with
+        the replies stored for it that have not gone out yet: never a second turn."""
         recorded = await self.record(inbound)
         if recorded is None:
-            return []
+            return await self.replay(inbound)
         return await self.process(recorded)
+
+    async def replay(self, inbound: InboundMessage) -> list[Outgoing]:
+        """The replies to a message recorded before (by its channel id) that are still waiting
+        to go out; the message is processed first if a crash left it unprocessed."""
+        inbound = _storable(inbound)
+        if inbound.external_id is None:
+            return []
+        found = await self.db.run(
+            redelivery.inbound_of(inbound.channel, inbound.address, inbound.external_id)
+        )
+        if found is None:
+            return []
+        message_id, contact_id, status = found
+        if status == RECEIVED:
+            replies = await self.process(Recorded(message_id, contact_id))
+            if replies:
+                return replies
+        return await self.db.run(redelivery.waiting_replies(message_id))
+
+    async def deliver_stranded(self, before: datetime) -> int:
+        """Send the replies stored before `before` that never went out (their worker died
+        between the commit and the send, or the channel's response could not carry them),
+        through each channel's sender, in order per person. Returns how many were sent."""
+        channels = sorted(self.senders)
+        if not channels:
+            return 0
+        total = 0
+        while True:
+            batch = await self.db.run(
+                redelivery.claim_stranded(channels, before, self.clock(), redelivery.BATCH)
+            )
+            for (channel, address), replies in batch.items():
+                try:
+                    await self.senders[channel](address, replies)
+                except Exception:  # the sender records its own failures; go on with others
+                    log.exception("stranded replies on %s not delivered", channel)
+                total += len(replies)
+            if sum(len(r) for r in batch.values()) < redelivery.BATCH:
+                return total
 
     async def recover(self) -> int:
         """Process every message recorded but not processed (after a crash or restart), and

@@ -1,6 +1,7 @@
-"""The staff JSON API (the dashboard comes later): an office's visits for a day, marking a visit
-attended or not, and cancelling it with a message to the person. Every call carries a staff
-API token (`Authorization: Bearer kmk_...`); every action goes into the audit log.
+"""The staff JSON API: an office's visits for a day, marking a visit attended or not, and
+cancelling it with a message to the person; caseloads and campaigns; tokens and accounts for
+administrators. Every call carries a staff API token (`Authorization: Bearer kmk_...`); every
+action goes into the audit log; a wrong token is counted per address.
 
     GET  /api/staff/appointments?office=ID&date=YYYY-MM-DD
     POST /api/staff/appointments/{id}/attended
@@ -12,38 +13,59 @@ API token (`Authorization: Bearer kmk_...`); every action goes into the audit lo
     GET  /api/staff/campaigns/{id}/preview
     POST /api/staff/campaigns/{id}/send
     GET  /api/staff/campaigns/{id}?recipients=1  progress and delivery
+    POST /api/staff/caseload/{id}/link           a new deep link for a family's Telegram chat
+    GET  /api/staff/tokens?username=U            API tokens (admin; anyone: their own)
+    POST /api/staff/tokens/{id}/revoke           (admin; anyone: their own)
+    POST /api/staff/members/{username}/deactivate   (admin)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from bot.staff.accounts import Member, audit, authenticate
+from bot.staff.accounts import (
+    Member,
+    audit,
+    authenticate,
+    deactivate,
+    record_failure,
+    revoke_token,
+    tokens_of,
+)
 from bot.staff.campaigns import Audience, CampaignError
 from bot.staff.campaigns import create as create_campaign
 from bot.staff.campaigns import preview as preview_campaign
 from bot.staff.campaigns import send as send_campaign
 from bot.staff.campaigns import status as campaign_status
-from bot.staff.caseload import CaseloadError, cases_of, import_caseload, read_caseload
+from bot.staff.caseload import (
+    CaseloadError,
+    cases_of,
+    import_caseload,
+    new_link,
+    read_caseload,
+)
 from bot.staff.visits import day_visits, mark_visit, staff_cancel
 from bot.storage.offices import ATTENDED, NO_SHOW, load_offices
 from bot.storage.tables import APPOINTMENTS
 from bot.web.keys import CONFIG, RUNNER
+from bot.web.requests import BodyError, json_error, read_body, read_json_object
 from core.offices import Office
 
 MAX_NOTE = 500
+MAX_JSON = 64 * 1024
 Handler = Callable[[web.Request, Member], Awaitable[web.Response]]
 
 
 def _error(status: int, text: str) -> web.Response:
-    return web.json_response({"error": text}, status=status)
+    return json_error(status, text)
 
 
 def _authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -52,10 +74,23 @@ def _authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Re
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _error(401, "a staff API token is required (Authorization: Bearer ...)")
-        member = await request.app[RUNNER].db.run(lambda c: authenticate(c, token.strip()))
+        runner = request.app[RUNNER]
+        now = runner.clock()
+        ip = request.remote or "unknown"
+
+        def check(connection: Connection) -> Member | None:
+            member = authenticate(connection, token.strip(), now)
+            if member is None:
+                record_failure(connection, username=None, ip=ip, kind="token", now=now)
+            return member
+
+        member = await runner.db.run(check)
         if member is None:
-            return _error(401, "this token is not valid")
-        return await handler(request, member)
+            return _error(401, "this token is not valid (unknown, expired or revoked)")
+        try:
+            return await handler(request, member)
+        except BodyError as error:
+            return error.response()
 
     return wrapped
 
@@ -117,12 +152,7 @@ def _visit_action(action: str) -> Handler:
         visit_id = int(raw)
         note: str | None = None
         if action == "cancel" and request.can_read_body:
-            try:
-                body: Any = json.loads(await request.text())
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON")
-            if not isinstance(body, dict):
-                return _error(400, "the body must be a JSON object")
+            body = await read_json_object(request, MAX_JSON)
             note = body.get("message")
             if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
                 return _error(400, f"message must be text of at most {MAX_NOTE} characters")
@@ -174,17 +204,14 @@ async def caseload_import(request: web.Request, member: Member) -> web.Response:
     filename = request.query.get("filename", "")
     if not filename.lower().endswith((".csv", ".xlsx")):
         return _error(400, "say which file it is: ?filename=NAME.csv or NAME.xlsx")
-    if request.content_length is not None and request.content_length > MAX_UPLOAD:
-        return _error(413, "the file is larger than 20 MB")
-    data = await request.content.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return _error(413, "the file is larger than 20 MB")
+    data = await read_body(request, MAX_UPLOAD)
     runner = request.app[RUNNER]
     now = runner.clock()
+    link_valid = timedelta(days=request.app[CONFIG].link_days)
     try:
-        rows = read_caseload(filename, data)
-        report = await runner.db.run(
-            lambda c: import_caseload(c, member, rows, now, source=filename)
+        rows = await asyncio.to_thread(read_caseload, filename, data)
+        report = await import_caseload(
+            runner.db, member, rows, now, source=filename, link_valid=link_valid
         )
     except CaseloadError as exc:
         return _error(400, str(exc))
@@ -198,12 +225,7 @@ async def caseload_import(request: web.Request, member: Member) -> web.Response:
 
 
 async def campaign_create(request: web.Request, member: Member) -> web.Response:
-    try:
-        body: Any = json.loads(await request.text())
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "the body must be JSON")
-    if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object")
+    body = await read_json_object(request, MAX_JSON)
     texts, audience_data = body.get("texts") or {}, body.get("audience") or {}
     if not isinstance(texts, dict) or not isinstance(audience_data, dict):
         return _error(400, "texts and audience must be objects")
@@ -230,14 +252,9 @@ async def campaign_create(request: web.Request, member: Member) -> web.Response:
     return web.json_response({"campaign": campaign_id}, status=201)
 
 
-def _campaign_id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 18 else None
-
-
 def _campaign_call(action: str) -> Handler:
     async def handler(request: web.Request, member: Member) -> web.Response:
-        campaign_id = _campaign_id(request)
+        campaign_id = _number(request)
         if campaign_id is None:
             return _error(400, "the campaign id is a number")
         runner = request.app[RUNNER]
@@ -263,6 +280,101 @@ def _campaign_call(action: str) -> Handler:
         return web.json_response(result)
 
     return handler
+
+
+def _number(request: web.Request, name: str = "id") -> int | None:
+    raw = request.match_info.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 18 else None
+
+
+async def caseload_link(request: web.Request, member: Member) -> web.Response:
+    """A new Telegram deep link for one of the member's families (the old one stops working)."""
+    case_id = _number(request)
+    if case_id is None:
+        return _error(400, "the case id is a number")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+    valid = timedelta(days=request.app[CONFIG].link_days)
+
+    def work(connection: Connection) -> web.Response:
+        code = new_link(connection, member, case_id, now, valid)
+        if code is None:
+            return _error(404, f"no case {case_id} in your caseload")
+        audit(connection, member, "caseload.link", str(case_id), now)
+        return web.json_response(
+            {"case": case_id, "code": code, "expires_at": (now + valid).isoformat()}
+        )
+
+    response: web.Response = await runner.db.run(work)
+    return response
+
+
+def _admin_or_self(member: Member, username: str | None) -> bool:
+    return member.role == "admin" or username == member.username
+
+
+async def token_list(request: web.Request, member: Member) -> web.Response:
+    username = request.query.get("username") or (None if member.role == "admin" else "")
+    if username == "":
+        username = member.username
+    if not _admin_or_self(member, username):
+        return _error(403, "only an administrator sees other people's tokens")
+    runner = request.app[RUNNER]
+    tokens = await runner.db.run(lambda c: tokens_of(c, username))
+    return web.json_response(
+        {
+            "tokens": [
+                {
+                    "id": t.id,
+                    "username": t.username,
+                    "label": t.label,
+                    "created_at": t.created_at.isoformat(),
+                    "expires_at": None if t.expires_at is None else t.expires_at.isoformat(),
+                    "revoked_at": None if t.revoked_at is None else t.revoked_at.isoformat(),
+                }
+                for t in tokens
+            ]
+        },
+        dumps=_dumps,
+    )
+
+
+async def token_revoke(request: web.Request, member: Member) -> web.Response:
+    token_id = _number(request)
+    if token_id is None:
+        return _error(400, "the token id is a number")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> web.Response:
+        owner = next((t.username for t in tokens_of(connection) if t.id == token_id), None)
+        if owner is None:
+            return _error(404, f"no token {token_id}")
+        if not _admin_or_self(member, owner):
+            return _error(403, "only an administrator revokes other people's tokens")
+        revoke_token(connection, token_id, now)
+        audit(connection, member, "token.revoke", f"{owner} #{token_id}", now)
+        return web.json_response({"ok": True})
+
+    response: web.Response = await runner.db.run(work)
+    return response
+
+
+async def member_deactivate(request: web.Request, member: Member) -> web.Response:
+    if member.role != "admin":
+        return _error(403, "only an administrator deactivates accounts")
+    username = request.match_info.get("username", "")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> web.Response:
+        if not deactivate(connection, username, now):
+            return _error(404, f"no staff member {username!r}")
+        audit(connection, member, "staff.deactivate", username, now)
+        return web.json_response({"ok": True})
+
+    response: web.Response = await runner.db.run(work)
+    return response
 
 
 def _jsonable(value: Any) -> Any:
@@ -293,3 +405,9 @@ def setup(app: web.Application) -> None:
     )
     app.router.add_post("/api/staff/campaigns/{id}/send", _authenticated(_campaign_call("send")))
     app.router.add_get("/api/staff/campaigns/{id}", _authenticated(_campaign_call("status")))
+    app.router.add_post("/api/staff/caseload/{id}/link", _authenticated(caseload_link))
+    app.router.add_get("/api/staff/tokens", _authenticated(token_list))
+    app.router.add_post("/api/staff/tokens/{id}/revoke", _authenticated(token_revoke))
+    app.router.add_post(
+        "/api/staff/members/{username}/deactivate", _authenticated(member_deactivate)
+    )

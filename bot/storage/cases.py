@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from bot.storage.tables import CASES
 
@@ -16,14 +16,25 @@ LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 def link_telegram(
     connection: Connection, code: str, telegram_contact_id: int, now: datetime
 ) -> bool:
-    """Link a Telegram chat to the case whose deep link it opened; False for an unknown code."""
+    """Link a Telegram chat to the case whose deep link it opened. A code links one chat, once,
+    before it expires: opened again by the same chat it changes nothing, and by another chat
+    (a forwarded link) it is refused. False for an unknown, used or expired code."""
     if not LINK_CODE.match(code):
         return False
     c = CASES.c
     result = connection.execute(
         update(CASES)
-        .where(c.link_code == code)
-        .values(telegram_contact_id=telegram_contact_id, updated_at=now)
+        .where(
+            c.link_code == code,
+            c.link_used_at.is_(None),
+            or_(c.link_expires_at.is_(None), c.link_expires_at > now),
+        )
+        .values(
+            telegram_contact_id=telegram_contact_id,
+            link_used_at=now,
+            chat_forgotten_at=None,
+            updated_at=now,
+        )
     )
     return result.rowcount == 1
 

@@ -135,7 +135,7 @@ class _SQLiteWriter:
 
     def __init__(self, url: str) -> None:
         sync_url = url.replace("sqlite+aiosqlite:", "sqlite:", 1)
-        self.engine = create_engine(sync_url, pool_size=1, max_overflow=0)
+        self.engine = create_engine(sync_url, pool_size=1, max_overflow=0, hide_parameters=True)
         database = self.engine.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)

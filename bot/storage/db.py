@@ -15,14 +15,20 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # An error's message never carries the statement's parameters: they hold phone numbers and
+    # what people wrote, and errors are logged.
     if not url.startswith("sqlite"):
         # No ping before each use (a round trip per transaction); connections are renewed
         # hourly instead, and one found broken is discarded with the whole pool.
-        return create_async_engine(url, pool_recycle=3600, pool_size=10, max_overflow=10)
+        return create_async_engine(
+            url, pool_recycle=3600, pool_size=10, max_overflow=10, hide_parameters=True
+        )
     # SQLite has one writer at a time, and a second connection that wants to write waits in
     # SQLite's busy handler (sleeps of up to 100 ms). One connection instead: transactions queue
     # in asyncio, with no sleeping, which is what one worker on SQLite needs.
-    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+    engine = create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 
-from bot.storage.tables import MESSAGES
+from bot.storage.tables import CONTACTS, MESSAGES
 
 RECEIVED, PROCESSED, QUEUED, SENT, DELIVERED, FAILED = (
     "received",
@@ -21,7 +21,11 @@ RECEIVED, PROCESSED, QUEUED, SENT, DELIVERED, FAILED = (
 )
 INTERRUPTED = "interrupted"  # handed to a channel just before a crash: it may have arrived
 
-_m = MESSAGES.c
+_m, _c = MESSAGES.c, CONTACTS.c
+FINAL = (SENT, DELIVERED, FAILED)
+# A reply's text and buttons are kept until it has gone out; after that only for a person who
+# consented to Komek keeping their conversation.
+_CONSENTED = select(_c.consent).where(_c.id == _m.contact_id).scalar_subquery()
 MARK = (
     update(MESSAGES)
     .where(_m.id.in_(bindparam("ids", expanding=True)))
@@ -29,15 +33,19 @@ MARK = (
         status=bindparam("new_status"), error=bindparam("new_error"), updated_at=bindparam("now")
     )
 )
+MARK_FINAL = MARK.values(
+    body=case((_CONSENTED.is_(True), _m.body), else_=None),
+    choices=case((_CONSENTED.is_(True), _m.choices), else_=None),
+)
 # "sent" never overwrites what a delivery report (which may come first) said.
-MARK_SENT = MARK.where(_m.status == QUEUED)
+MARK_SENT = MARK_FINAL.where(_m.status == QUEUED)
 
 
 def mark(
     message_ids: list[int], status: str, error: str | None, now: datetime
 ) -> Callable[[Connection], None]:
     """The transaction that records how the sending of these messages went."""
-    statement = MARK_SENT if status == SENT else MARK
+    statement = MARK_SENT if status == SENT else MARK_FINAL if status in FINAL else MARK
 
     def work(connection: Connection) -> None:
         connection.execute(

@@ -101,7 +101,10 @@ class Message(Base):
     language_hint: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A reply: the inbound message it answers, and its buttons ([key, label] pairs) until sent.
+    reply_to: Mapped[int | None] = mapped_column(Integer, index=True)
+    choices: Mapped[list[list[str]] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -116,7 +119,7 @@ class Assessment(Base):
     )
     household: Mapped[dict[str, object]] = mapped_column(JSON)
     result: Mapped[dict[str, object]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OfficeRow(Base):
@@ -216,6 +219,7 @@ class StaffToken(Base):
     label: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Instant())
     revoked_at: Mapped[datetime | None] = mapped_column(Instant())
+    expires_at: Mapped[datetime | None] = mapped_column(Instant())  # None: issued before expiry
 
 
 class AuditEntry(Base):
@@ -252,6 +256,11 @@ class Case(Base):
         ForeignKey("contacts.id", ondelete="SET NULL")
     )
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
+    # A deep link links one chat, once, before it expires; a new one comes from the worker.
+    link_expires_at: Mapped[datetime | None] = mapped_column(Instant())
+    link_used_at: Mapped[datetime | None] = mapped_column(Instant())
+    # The family asked Komek to forget the chat: the link is gone, the case (the office's) stays.
+    chat_forgotten_at: Mapped[datetime | None] = mapped_column(Instant())
     created_at: Mapped[datetime] = mapped_column(Instant())
     updated_at: Mapped[datetime] = mapped_column(Instant())
 
@@ -273,3 +282,20 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16))  # draft, sending, sent
     created_at: Mapped[datetime] = mapped_column(Instant())
     sent_at: Mapped[datetime | None] = mapped_column(Instant())
+
+
+class StaffAuthFailure(Base):
+    """A failed staff authentication (a wrong token or password), for lockouts and the
+    dashboard's count per account and address."""
+
+    __tablename__ = "staff_auth_failures"
+    __table_args__ = (
+        Index("ix_staff_auth_failures_username", "username", "at"),
+        Index("ix_staff_auth_failures_ip", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(Instant(), index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # token, password, totp

@@ -19,6 +19,7 @@ from bot.storage.models import (
     OfficeRow,
     Outbox,
     Staff,
+    StaffAuthFailure,
     StaffToken,
 )
 
@@ -34,3 +35,4 @@ TOKENS = cast(Table, StaffToken.__table__)
 AUDIT = cast(Table, AuditEntry.__table__)
 CASES = cast(Table, Case.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
+AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)

@@ -1,4 +1,5 @@
-"""Typed keys of the application's shared state, for the server and every channel."""
+"""Typed keys of the application's shared state, for the server, the channels and the staff
+routes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from aiohttp import web
 from bot.config import Config
 from bot.conversation.runner import Runner
 from bot.web.metrics import Metrics
+from bot.web.throttle import NewConversations
 
 CONFIG = web.AppKey("config", Config)
 RUNNER = web.AppKey("runner", Runner)
 METRICS = web.AppKey("metrics", Metrics)
+THROTTLE = web.AppKey("throttle", NewConversations)

@@ -6,7 +6,8 @@ when its answer can change something for this household: no carer question witho
 under three, a disabled or an elderly member; no student question without members of 18 to 22; no
 question about refusing employment measures where nobody can be able-bodied; a sex or a birth
 date only where the pension age depends on it (the core says which). Income is asked once for
-the whole family: only the total counts (art. 127 p.2).
+the whole family: only the total counts (art. 127 p.2); a large family is asked besides whether
+it received its allowance, which counts as income (tsa-rules §7.2).
 
 Every amount and the list of ages, which decide the result, are said back with the next question
 ("You wrote 120 000 ₸ a month for the whole family"), with a way to change them; on the button
@@ -130,7 +131,31 @@ def household(ctx: Ctx) -> dict[str, Any]:
             "false": "false_information_on",
         }[refusal]
         data[field] = add_months(application_date(ctx), -months_ago).isoformat()
+    received = a.get("allowance")
+    if members and received in ALLOWANCE_ANSWERS:
+        # The allowance of the household as it is now (an answer changed since may change it);
+        # none where it is no longer a large family.
+        amount = _allowance_of(data, ctx)
+        if amount > 0:
+            members[0]["income"] = _with_allowance(
+                members[0]["income"], str(received), _number(_keep(amount))
+            )
     return data
+
+
+ALLOWANCE_ANSWERS = ("no", "included", "separate")
+
+
+def _with_allowance(
+    total: int | float, received: str, amount: int | float
+) -> dict[str, int | float]:
+    """The family's income with the large-family allowance named by kind (it counts as income,
+    tsa-rules §7.2): the core then knows whether the family received it in those months."""
+    allowance = amount if received != "no" else 0
+    if received == "included":
+        allowance = min(allowance, total)
+        return {"other": total - allowance, "large_family_allowance": allowance}
+    return {"other": total, "large_family_allowance": allowance}
 
 
 def _number(value: Any) -> int | float:
@@ -335,7 +360,8 @@ def answer_ages(ctx: Ctx, given: Answer) -> Outcome:
         return Retry(
             msg("Please write the ages as numbers, separated by spaces. For example: 34 32 7 2")
         )
-    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth"):
+    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth",
+                "allowance"):  # fmt: skip
         ctx.answers.pop(key, None)
     ctx.answers.pop("to_classify", None)
     ctx.answers["ages"] = numbers
@@ -714,6 +740,53 @@ def echo_income(ctx: Ctx) -> Text | None:
 
 
 # ------------------------------------------------------------------------------------------
+# The large-family allowance, which counts as income (tsa-rules §7.2)
+
+
+def _allowance_of(data: dict[str, Any], ctx: Ctx) -> Decimal:
+    try:
+        return assess_data(data, ctx.store).large_family_allowance_monthly
+    except InputError:
+        return Decimal(0)
+
+
+def large_family_allowance(ctx: Ctx) -> Decimal:
+    """The large-family allowance the core gives this household; 0 when it is not a large family
+    (or a fact the core needs is still missing)."""
+    return _allowance_of(household(ctx), ctx)
+
+
+def is_large_family(ctx: Ctx) -> bool:
+    return large_family_allowance(ctx) > 0
+
+
+ALLOWANCE_CHOICES = (
+    Choice("no", msg("No")),
+    Choice("included", msg("Yes, in that income")),
+    Choice("separate", msg("Yes, not in it")),
+)
+
+
+def ask_allowance(ctx: Ctx) -> Reply:
+    return Reply(
+        (
+            msg(
+                "Did the family get the large-family allowance ({amount} a month) in those months?",
+                amount=Money(large_family_allowance(ctx)),
+            ),
+        ),
+        ALLOWANCE_CHOICES,
+    )
+
+
+def answer_allowance(ctx: Ctx, given: Answer) -> Outcome:
+    if given.key not in ALLOWANCE_ANSWERS:
+        return Retry(msg("Please answer 1, 2 or 3."))
+    ctx.answers["allowance"] = given.key
+    return Go()
+
+
+# ------------------------------------------------------------------------------------------
 # Property
 
 
@@ -975,6 +1048,8 @@ register(
     Step(
         "income", ask_income, answer_income, _fresh("income"), FLOW, input=NUMERIC, echo=echo_income
     ),
+    # Kept when another answer is changed from the review; asked again after new ages.
+    Step("allowance", ask_allowance, answer_allowance, _fresh("allowance", is_large_family), FLOW),
     Step("property", ask_property, answer_property, _fresh("owns"), FLOW),
     Step(
         "property_kinds",

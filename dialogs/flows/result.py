@@ -21,6 +21,7 @@ from dialogs.engine import Answer, Choice, Ctx, Event, Go, Outcome, Reply, Retry
 from dialogs.explain import amounts, flag_lines, headline, next_step, obligations, short_summary
 from dialogs.explain import why as why_lines
 from dialogs.flows.assessment import (
+    ALLOWANCE_ANSWERS,
     FLOW,
     REFUSAL_CHOICES,
     REGION_NAMES,
@@ -28,6 +29,7 @@ from dialogs.flows.assessment import (
     ages_text,
     can_refuse,
     household,
+    large_family_allowance,
     member,
 )
 from dialogs.flows.visit import start_visit
@@ -111,6 +113,7 @@ REVIEW_CHOICES = (
     Choice("ages", msg("Change the ages")),
     Choice("members", msg("Change illness, study, work, care")),
     Choice("income", msg("Change the income")),
+    Choice("allowance", msg("Change the large-family allowance")),
     Choice("property", msg("Change the property")),
     Choice("obligations", msg("Change the loan or refusal")),
 )
@@ -123,6 +126,7 @@ REVIEW_CHANGES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("disabled", "ill", "to_classify", "students", "needs_care", "carer", "jobs"),
     ),
     "income": ("income", ("income",)),
+    "allowance": ("allowance", ("allowance",)),
     "property": ("property", ("owns", "property", "area")),
     "obligations": (
         "obligations",
@@ -149,6 +153,27 @@ def _members_line(ctx: Ctx, line: Text, indexes: list[int]) -> Text | None:
     return Text(line.msgid, {"people": joined(*named)})
 
 
+def _allowance_line(ctx: Ctx) -> Text | None:
+    """What a large family said of its allowance (none where it is no longer a large family)."""
+    received = ctx.answers.get("allowance")
+    if received not in ALLOWANCE_ANSWERS:
+        return None
+    amount = large_family_allowance(ctx)
+    if amount <= 0:
+        return None
+    if received == "no":
+        return msg("Large-family allowance: not received.")
+    if received == "included":
+        return msg(
+            "Large-family allowance: {amount} a month, received, part of the income.",
+            amount=Money(amount),
+        )
+    return msg(
+        "Large-family allowance: {amount} a month, received besides the income.",
+        amount=Money(amount),
+    )
+
+
 def review_lines(ctx: Ctx) -> list[Text]:
     a = ctx.answers
     lines: list[Text] = [msg("Please check your answers:")]
@@ -172,6 +197,9 @@ def review_lines(ctx: Ctx) -> list[Text]:
                 amount=Money(Decimal(a["income"])),
             )
         )
+    said = _allowance_line(ctx)
+    if said is not None:
+        lines.append(said)
     lines.append(
         msg("Property beyond the home: yes.")
         if a.get("owns")
@@ -200,6 +228,8 @@ def ask_review(ctx: Ctx) -> Reply:
     choices: tuple[Choice, ...] = REVIEW_CHOICES
     if not any(isinstance(ctx.answers.get(k), list) for k, _ in MEMBER_LINES):
         choices = tuple(c for c in choices if c.key != "members")
+    if _allowance_line(ctx) is None:
+        choices = tuple(c for c in choices if c.key != "allowance")
     return Reply(tuple(review_lines(ctx)), choices)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 
 KOMEK = Path(sys.executable).with_name("komek")
+TEST_SECRET = "test-secret-key-for-komek-servers-0123456789"
 
 
 def free_port() -> int:
@@ -27,7 +28,13 @@ def free_port() -> int:
 class Server:
     def __init__(self, env: Mapping[str, str], log: Path) -> None:
         self.port = free_port()
-        self.env = {**os.environ, **env, "KOMEK_HOST": "127.0.0.1", "KOMEK_PORT": str(self.port)}
+        self.env = {
+            "KOMEK_SECRET_KEY": TEST_SECRET,
+            **os.environ,
+            **env,
+            "KOMEK_HOST": "127.0.0.1",
+            "KOMEK_PORT": str(self.port),
+        }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -3,7 +3,8 @@
 It listens on 127.0.0.1 (a free port), answers `POST /bot<token>/<method>` the way Telegram does
 (`{"ok": true, "result": ...}`), records every call, serves `getUpdates` from a queue (long
 polling up to the given timeout), and can be told to answer a chat's sendMessage with a 429 and a
-retry_after, a 403 (the person blocked the bot), or to hang (for timeouts)."""
+retry_after, a 403 (the person blocked the bot), to hang (for timeouts), or to answer every
+sendMessage slowly (`delay`)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class BotApiStub:
         self.flood: dict[int, tuple[int, int]] = {}  # chat -> (times left, retry_after)
         self.blocked: set[int] = set()
         self.hang: set[int] = set()
+        self.delay = 0.0  # seconds every sendMessage takes (a slow Bot API)
         self._changed = asyncio.Condition()
         self._closing = False
         self._message_id = 0
@@ -48,12 +50,12 @@ class BotApiStub:
 
     # -- what the tests ask of it ------------------------------------------------------------
 
-    async def start(self) -> BotApiStub:
+    async def start(self, port: int = 0) -> BotApiStub:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         address = self._runner.addresses[0]
         self.url = f"http://127.0.0.1:{address[1]}"
@@ -124,6 +126,8 @@ class BotApiStub:
 
     async def _send_message(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if chat_id in self.hang:
             await asyncio.sleep(5)
         if chat_id in self.blocked:

@@ -122,7 +122,8 @@ async def test_a_killed_worker_loses_nothing_it_acknowledged(database: str, tmp_
                 )
             except (aiohttp.ClientError, AssertionError):
                 return
-            acknowledged.append(f"{person}-{n}")
+            # Web message ids are kept per conversation: "<conversation>:<message id>".
+            acknowledged.append(f"{person}:{person}-{n}")
 
     async with aiohttp.ClientSession() as client:
         load = asyncio.gather(*(talk(client, p) for p in people))

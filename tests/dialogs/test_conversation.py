@@ -23,6 +23,7 @@ from core.regions import REGIONS
 from dialogs.conversation import Inbound, Reply, Session, Turn, current, new_session, resume
 from dialogs.engine import CHANGE, GLOBAL_WORDS, NUMERIC, TEXT, Ctx, english_label, global_word
 from dialogs.explain import flag_lines, why
+from dialogs.flows import assessment
 from dialogs.flows.explanations import AFTER_TOPIC, TOPICS
 from dialogs.flows.result import WHY_LAST_CHOICES
 from dialogs.paging import MORE, fits
@@ -323,6 +324,67 @@ def test_the_elderly_need_of_care_is_asked_where_someone_may_give_it(
 
 
 # ------------------------------------------------------------------------------------------
+# A large family's allowance, which counts as income: asked once, kept through the review
+
+LARGE = ["hi", "1", "3", "40 38 15 12 9 6 3", "0", "key:p1", "key:done", "400000", "2", "1", "1"]
+ALLOWANCE_ASKED = (
+    "Did the family get the large-family allowance ({amount} a month) in those months?"
+)
+
+
+def _asked(turns: list[Turn]) -> list[str]:
+    return [line.msgid for t in turns for r in t.replies for line in r.lines]
+
+
+def _income(session: Session, store: ParameterStore) -> Any:
+    return assessment.household(Ctx(session, NOW, "telegram", store))["members"][0]["income"]
+
+
+def test_a_change_from_the_review_does_not_ask_the_allowance_again(
+    store: ParameterStore,
+) -> None:
+    session, turns = talk(LARGE, store)
+    assert session["step"] == "review" and "allowance" in keys(last(turns))
+    session, turns = talk(["key:income", "300000"], store, session=session)
+    assert session["step"] == "review" and ALLOWANCE_ASKED not in _asked(turns)
+    # 86,673 ₸ of the new income is the allowance the family said was in it
+    assert _income(session, store) == {"other": 213327, "large_family_allowance": 86673}
+    session, turns = talk(["key:allowance", "key:separate"], store, session=session)
+    assert ALLOWANCE_ASKED in _asked(turns) and session["step"] == "review"
+    assert _income(session, store) == {"other": 300000, "large_family_allowance": 86673}
+
+
+def test_new_ages_ask_the_allowance_again_only_of_a_family_still_large(
+    store: ParameterStore,
+) -> None:
+    session, _ = talk(LARGE, store)
+    smaller, turns = talk(
+        ["key:ages", "40 38 15 12 9", "key:none", "key:p1", "key:done"], store, session=session
+    )
+    assert smaller["step"] == "review" and ALLOWANCE_ASKED not in _asked(turns)
+    assert "allowance" not in keys(last(turns))
+    assert _income(smaller, store) == 400000  # three children: no allowance to count
+    larger, turns = talk(
+        ["key:ages", "40 38 15 12 9 6 4", "key:none", "key:p1", "key:done"],
+        store,
+        session=session,
+    )
+    assert larger["step"] == "allowance" and ALLOWANCE_ASKED in _asked(turns)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_allowance_question_with_the_income_said_back_fits_an_sms_reply(
+    language: str, store: ParameterStore, translator: Translator
+) -> None:
+    label_of = LabelOfTranslator(translator)
+    inputs = ["hi", "1", "3", "40 38 17 15 12 9 6 4", "0", "1", "1 200 000"]
+    _, turns = talk(inputs, store, channel="sms", lang=language, label_of=label_of)
+    asked = last(turns)
+    assert asked.lines[-1].msgid == ALLOWANCE_ASKED and keys(asked)[-1] == CHANGE
+    assert cost(render_menu(asked, language, translator, one_line=True)).segments <= SMS_BUDGET
+
+
+# ------------------------------------------------------------------------------------------
 # Regions
 
 
@@ -399,10 +461,10 @@ def test_the_result_shows_tsa_the_child_payment_and_the_total_each_labelled(
     )
     text = render_text(last(turns), "kk", translator)
     text = text.replace("\u00a0", " ")
-    assert "АӘК: айына 22 384 ₸." in text
+    assert "АӘК: айына 61 064 ₸." in text
     assert "1 балаға қосымша төлем" in text and "айына 6 487,50 ₸" in text
-    assert "Барлығы: айына 28 871,50 ₸, 2 айға 57 743 ₸." in text
-    assert (Decimal("22384") + Decimal("6487.50")) * 2 == Decimal("57743")
+    assert "Барлығы: айына 67 551,50 ₸, 2 айға 135 103 ₸." in text
+    assert (Decimal("61064") + Decimal("6487.50")) * 2 == Decimal("135103")
 
 
 def test_a_refused_family_reads_nothing_about_amounts_or_contracts(
@@ -413,8 +475,17 @@ def test_a_refused_family_reads_nothing_about_amounts_or_contracts(
         if result.status != "ineligible":
             continue
         said = " ".join(translator.render(t, "en") for t in [*why(result), *flag_lines(result)])
-        for never in ("social contract is still needed", "amount is higher", "assigned from"):
-            assert never not in said
+        for never in (
+            "social contract is still needed",
+            "amount is higher",
+            "and the amount with it",
+            "assigned from",
+            "exempt from employment measures",
+            "is able-bodied",
+            "the assistance is conditional",
+            "the office that assigns TSA decides",
+        ):
+            assert never not in said, said
 
 
 # ------------------------------------------------------------------------------------------

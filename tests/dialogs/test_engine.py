@@ -58,6 +58,31 @@ def test_a_conversation_ends_in_the_assessment_komek_assess_gives(store: Paramet
     assert events[0].data["result"]["monthly_amount"] == "81180.00"
 
 
+def test_a_large_family_is_asked_about_its_allowance_and_it_counts_as_income(
+    store: ParameterStore,
+) -> None:
+    # Parents of 40 and 38 with four children (16.03 MRP = 69,330 in 2026), father in permanent
+    # work, 60,000 a month; the allowance was received and is not in that figure.
+    answers = ["hi", "1", "3", "40 38 14 12 10 8", "0", "1", "60000", "3", "1", "1"]
+    _, turns = run(answers, store)
+    asked = [line.msgid for t in turns for r in t.replies for line in r.lines]
+    assert any("large-family allowance ({amount} a month)" in m for m in asked)
+    events = [e for t in turns for e in t.events if e.kind == "assessment_done"]
+    household: dict[str, Any] = dict(events[0].data["household"])
+    assert household["members"][0]["income"] == {"other": 60000, "large_family_allowance": 69330}
+    result = assess_data(household, store)
+    # 6 × 37,060 − (60,000 + 69,330) = 93,030; the doubt about counting the allowance is flagged
+    assert result.monthly_amount == 93030
+    assert "income_large_family_allowance_doubtful" in result.flags
+    assert "large_family_allowance_not_in_income" not in result.flags
+
+
+def test_a_small_family_is_not_asked_about_the_allowance(store: ParameterStore) -> None:
+    _, turns = run(["hi", "1", "3", "28 2 5", "0", "1", "0", "30000", "1", "1"], store)
+    asked = [line.msgid for t in turns for r in t.replies for line in r.lines]
+    assert not any("large-family allowance" in m for m in asked)
+
+
 def test_sessions_are_plain_json_with_a_version(store: ParameterStore) -> None:
     session, _ = run(["hi", "1", "3", "34 32 7 2"], store)
     assert json.loads(json.dumps(session)) == session

@@ -31,6 +31,7 @@ from bot.contacts.phone import last_digits, normalise
 from bot.conversation.runner import InboundMessage
 from bot.delivery.senders import Outgoing
 from bot.web.keys import CONFIG, METRICS, RUNNER
+from bot.web.requests import respond
 from dialogs.segments import UCS2, encoding_of
 
 log = logging.getLogger(__name__)
@@ -89,12 +90,15 @@ def decode_text(data: bytes, coding: str, charset: str) -> str:
     else:
         codec = name or "utf-8"
         try:
-            codecs.lookup(codec)
+            # Only text encodings: "base64", "hex", "zlib", "rot13" and the like are codecs too,
+            # but they turn bytes into bytes (or str into str), not bytes into text.
+            if not getattr(codecs.lookup(codec), "_is_text_encoding", True):
+                codec = "utf-8"
         except LookupError:
             codec = "utf-8"
     try:
         text = data.decode(codec)
-    except UnicodeDecodeError as error:
+    except (UnicodeError, ValueError, LookupError) as error:  # punycode raises plain errors
         raise UnreadableError(str(error)) from error
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\t\n\r" for c in text):
         raise UnreadableError("control or unassigned characters")
@@ -145,10 +149,21 @@ async def kannel_webhook(request: web.Request) -> web.Response:
         metrics.messages_out.labels(CHANNEL).inc()
         return _plain(RESEND)
     replies = await runner.handle(InboundMessage(CHANNEL, number, text, external_id=message_id))
-    await runner.mark_many([reply.message_id for reply in replies], "sent")
-    metrics.messages_out.labels(CHANNEL).inc(len(replies))
     metrics.latency.labels(CHANNEL).observe(time.perf_counter() - started)
-    return _plain("\n\n".join(reply.text for reply in replies))
+    response = _plain("\n\n".join(reply.text for reply in replies))
+    if not replies:
+        return response
+    ids = [reply.message_id for reply in replies]
+    if await respond(request, response):
+        await runner.mark_many(ids, "sent")
+        metrics.messages_out.labels(CHANNEL).inc(len(replies))
+        return response
+    # Kannel hung up before the replies could ride on its request: they go as SMS of their own.
+    sender = runner.senders.get(CHANNEL)
+    if sender is not None:
+        log.info("sms replies %s not carried by the response: sending them", ids)
+        await sender(number, replies)
+    return response
 
 
 async def delivery_report(request: web.Request) -> web.Response:

@@ -43,7 +43,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram.transport import AiohttpRequest
+from bot.channels.telegram.transport import AiohttpRequest, NotConnectedError
 from bot.conversation.locks import Locks
 from bot.conversation.runner import InboundMessage, Recorded, Runner
 from bot.delivery.senders import Outgoing
@@ -64,6 +64,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes
 SHORT_LABEL = 16  # labels this short go two buttons to a row
 SEND_ATTEMPTS = 4  # one send and up to three retries after a 429
 MAX_RETRY_WAIT = 60.0  # a longer flood wait fails the message instead of holding the chat
+RECONNECT_PAUSES = (0.5, 1.0, 2.0, 4.0)  # after a refused connection, before trying again
 ALLOWED_UPDATES = ("message", "callback_query")
 
 # The bot's command menu, in the person's Telegram language (kk, ru; English otherwise).
@@ -287,19 +288,30 @@ class TelegramChannel:
                 try:
                     await self._send(chat_id, reply)
                 except Forbidden:
-                    log.info("telegram chat %s blocked the bot: opted out", chat_id)
+                    log.info("%s blocked the bot: opted out", self._who(chat_id))
                     await self.runner.opt_out(CHANNEL, str(chat_id))
                     rest = [r.message_id for r in replies[index:]]
                     await self.runner.mark_many(rest, FAILED, "Forbidden")
                     return
                 except TelegramError as exc:
-                    log.warning("sending to telegram chat %s failed: %s", chat_id, exc)
+                    log.warning(
+                        "telegram message %s to %s not sent: %s",
+                        reply.message_id,
+                        self._who(chat_id),
+                        type(exc).__name__,
+                    )
                     await self.runner.mark(reply.message_id, FAILED, type(exc).__name__)
                 else:
                     sent.append(reply.message_id)
                     self.metrics.messages_out.labels(CHANNEL).inc()
         finally:
             await self.runner.mark_many(sent, SENT)
+
+    def _who(self, chat_id: int) -> str:
+        """A chat as logs may name it: by its contact id, never the chat id (which identifies
+        the person on Telegram)."""
+        contact = self.runner.contact_of(CHANNEL, str(chat_id))
+        return "a telegram contact" if contact is None else f"contact {contact}"
 
     async def _send(self, chat_id: int, reply: Outgoing) -> None:
         parts = split_text(reply.text) or [reply.text or "…"]
@@ -322,27 +334,36 @@ class TelegramChannel:
                     )
                 )
             except TelegramError as exc:  # the text went out; the file is a convenience
-                log.warning("calendar file to telegram chat %s not sent: %s", chat_id, exc)
+                log.warning(
+                    "calendar file to %s not sent: %s", self._who(chat_id), type(exc).__name__
+                )
 
     async def _with_retry(self, call: Callable[[], Awaitable[T]], chat_id: int | None = None) -> T:
-        """`call`, again after each 429's retry_after (the caller holds only this chat's lock);
-        other errors are not retried (a timed-out send may have arrived)."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        """`call`, again after each 429's retry_after (the caller holds only this chat's lock),
+        and after a connection that could not be made, with a growing pause; other errors are
+        not retried (a timed-out send may have arrived)."""
+        refused = flooded = 0
+        while True:
             try:
                 return await call()
+            except NotConnectedError:
+                if refused == len(RECONNECT_PAUSES):
+                    raise
+                await asyncio.sleep(RECONNECT_PAUSES[refused])
+                refused += 1
             except RetryAfter as exc:
+                flooded += 1
                 wait = _seconds(exc)
                 limiter = self.runner.limiter if chat_id is not None else None
                 if limiter is not None:
                     # The chat's next message (this retry included) waits; other chats go on.
                     await limiter.hold_chat(CHANNEL, str(chat_id), wait)
-                if attempt == SEND_ATTEMPTS or wait > MAX_RETRY_WAIT:
+                if flooded == SEND_ATTEMPTS or wait > MAX_RETRY_WAIT:
                     raise
                 if limiter is not None:  # the retry takes its own slot of the channel's rate
                     await limiter.acquire(CHANNEL, str(chat_id))
                 else:
                     await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- polling ---------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ PTB keeps the typed Bot API (methods, objects, the mapping of HTTP answers to it
 opens itself). Measured here it is about 3-5 times faster than PTB's default httpx backend
 (notes/telegram.md). What it owes PTB:
 
-- timeouts become `telegram.error.TimedOut`, connection failures `telegram.error.NetworkError`;
+- timeouts become `telegram.error.TimedOut`, connection failures `telegram.error.NetworkError`
+  (`NotConnectedError` when no connection was made at all, so the request surely did not arrive);
 - every HTTP answer, success or not, goes back to PTB as (status, body): PTB itself turns a 429
   into `RetryAfter` (from `parameters.retry_after` in the body), a 403 into `Forbidden`, a 400
   into `BadRequest`.
@@ -34,6 +35,11 @@ DEFAULT_POOL_TIMEOUT = 1.0
 
 def _pick(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
+
+
+class NotConnectedError(NetworkError):
+    """No connection to the Bot API could be made (refused, unreachable): the request was not
+    sent, so sending it again cannot make a duplicate."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -133,5 +139,7 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut(f"aiohttp: {type(exc).__name__}: {exc}") from exc
+        except aiohttp.ClientConnectorError as exc:  # never reached the Bot API: safe to repeat
+            raise NotConnectedError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc

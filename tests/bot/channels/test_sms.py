@@ -3,6 +3,7 @@ numbers, against the aiohttp app with a temporary SQLite database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,20 @@ async def contact(client: TestClient[Any, Any]) -> Contact:
 
 
 async def out_messages(client: TestClient[Any, Any]) -> list[Message]:
-    async with runner_of(client).sessions() as db:
-        return list(
-            await db.scalars(select(Message).where(Message.direction == "out").order_by(Message.id))
-        )
+    """The outbound messages, once those the server is still marking have been marked: a reply
+    is marked sent only after the response carrying it has left, so the client may see the
+    response a moment before the mark."""
+    deadline = asyncio.get_running_loop().time() + 2.0
+    while True:
+        async with runner_of(client).sessions() as db:
+            found = list(
+                await db.scalars(
+                    select(Message).where(Message.direction == "out").order_by(Message.id)
+                )
+            )
+        if all(m.status != "queued" for m in found) or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.01)
 
 
 # ------------------------------------------------------------------------------------------
@@ -470,3 +481,12 @@ async def test_setup_opens_a_sendsms_client_when_configured(
     )
     client: TestClient[Any, Any] = await aiohttp_client(app)
     assert client.app[SENDSMS].username == "komek"
+
+
+@pytest.mark.parametrize("charset", ["base64", "hex", "zlib", "bz2", "punycode", "rot13"])
+async def test_a_charset_that_is_not_a_text_encoding_is_never_a_500(
+    client: TestClient[Any, Any], charset: str
+) -> None:
+    response = await sms(client, "Сәлем", f"cs-{charset}", charset=charset)
+    assert response.status == 200
+    assert await response.text()  # answered: read as UTF-8, or asked to write again

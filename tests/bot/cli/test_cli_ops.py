@@ -343,8 +343,8 @@ def test_a_token_is_printed_once_and_accepted(url: str, capsys: pytest.CaptureFi
 
     def check(connection: Connection) -> tuple[Member | None, Member | None, list[Any]]:
         return (
-            authenticate(connection, token),
-            authenticate(connection, token + "x"),
+            authenticate(connection, token, NOW),
+            authenticate(connection, token + "x", NOW),
             list(connection.execute(select(AUDIT)).all()),
         )
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversation.runner import InboundMessage, Runner
+from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
 from bot.storage.database import Database
 from bot.storage.db import upgrade
@@ -72,26 +73,58 @@ async def test_a_whole_conversation_stores_one_assessment(runner: Runner) -> Non
     assert "1 Неліктен?" in replies[-1].text
 
 
+async def sent(runner: Runner, replies: list[Outgoing]) -> list[Outgoing]:
+    """Mark replies sent, as a channel does once they have gone out."""
+    await runner.mark_many([reply.message_id for reply in replies], "sent")
+    return replies
+
+
 async def test_a_repeated_delivery_is_answered_once(runner: Runner) -> None:
-    assert await runner.handle(sms("Сәлем", 1))
+    assert await sent(runner, await runner.handle(sms("Сәлем", 1)))
     assert await runner.handle(sms("Сәлем", 1)) == []
     assert await count(runner, select(func.count()).select_from(Message)) == 2
 
 
+async def test_a_repeated_delivery_whose_reply_did_not_go_out_gets_that_reply(
+    runner: Runner,
+) -> None:
+    first = await runner.handle(sms("Сәлем", 1))  # the answer to this request was lost
+    again = await runner.handle(sms("Сәлем", 1))
+    assert [r.message_id for r in again] == [r.message_id for r in first]
+    assert [r.text for r in again] == [r.text for r in first]
+    assert await count(runner, select(func.count()).select_from(Message)) == 2  # no new turn
+    await sent(runner, again)
+    assert await runner.handle(sms("Сәлем", 1)) == []
+
+
 async def test_without_consent_nothing_typed_is_kept(runner: Runner) -> None:
-    await runner.handle(sms("Сәлем", 1))
-    await runner.handle(sms("2", 2))  # declines
+    await sent(runner, await runner.handle(sms("Сәлем", 1)))
+    await sent(runner, await runner.handle(sms("2", 2)))  # declines
     bodies = await count(
         runner, select(func.count()).select_from(Message).where(Message.body.is_not(None))
     )
     assert bodies == 0
 
 
+async def test_a_reply_keeps_its_text_and_buttons_until_it_is_sent(runner: Runner) -> None:
+    web = InboundMessage("web", "a" * 16, "/start", external_id="w1")
+    (reply,) = await runner.handle(web)
+    assert reply.choices
+    async with runner.sessions() as db:
+        stored = await db.get(Message, reply.message_id)
+    assert stored is not None and stored.body == reply.text
+    assert stored.choices == [list(choice) for choice in reply.choices]
+    await sent(runner, [reply])
+    async with runner.sessions() as db:
+        stored = await db.get(Message, reply.message_id)
+    assert stored is not None and stored.body is None and stored.choices is None
+
+
 async def test_forget_me_deletes_assessments_and_texts(runner: Runner) -> None:
     for n, text in enumerate(T13):
-        await runner.handle(sms(text, n))
-    await runner.handle(sms("ұмыту", 100))
-    await runner.handle(sms("1", 101))
+        await sent(runner, await runner.handle(sms(text, n)))
+    await sent(runner, await runner.handle(sms("ұмыту", 100)))
+    await sent(runner, await runner.handle(sms("1", 101)))
     assert await count(runner, select(func.count()).select_from(Assessment)) == 0
     kept = await count(
         runner, select(func.count()).select_from(Message).where(Message.body.is_not(None))
@@ -110,3 +143,17 @@ async def test_a_message_recorded_before_a_crash_is_processed_after_restart(
         runner, select(func.count()).select_from(Message).where(Message.direction == "out")
     )
     assert outbound == 1
+
+
+async def test_nul_and_an_overlong_language_hint_are_stored_on_every_database(
+    runner: Runner,
+) -> None:
+    """PostgreSQL refuses NUL in text and a 17-character value in a 16-character column: what
+    a person (or their phone) sent is made storable, not refused."""
+    inbound = InboundMessage(
+        "telegram", "901", "a\x00b\ud800", language_hint="x" * 17, external_id="\x00" * 3
+    )
+    assert await runner.handle(inbound)
+    async with runner.sessions() as db:
+        stored = await db.scalar(select(Message).where(Message.direction == "in"))
+    assert stored is not None and stored.language_hint == "x" * 16

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
+from bot.conversation.forget import hashed_address
 from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery import quarterly as reminders
 from bot.delivery.dispatcher import Dispatcher
@@ -219,9 +220,11 @@ async def test_a_year_of_reminders_for_those_who_asked_and_none_for_the_others(
     (forgotten,) = await say(runner, "E", "1")
     assert forgotten.text.startswith("Your answers are deleted.")
     assert not await wants_reminders(runner, "B")
-    assert not await wants_reminders(runner, "E")
-    for who in ("B", "E"):
-        assert [r.status for r in await outbox_of(runner, who)] == ["cancelled", "cancelled"]
+    assert [r.status for r in await outbox_of(runner, "B")] == ["cancelled", "cancelled"]
+    # E's contact is kept under a keyed hash of its address, and its reminders are gone.
+    e_forgotten = hashed_address(runner.address_key, "telegram", "E")
+    assert not await wants_reminders(runner, e_forgotten)
+    assert await outbox_of(runner, e_forgotten) == []
 
     async def book_a_visit(day: date) -> None:
         if day == VISIT_BOOKED_ON:
@@ -264,7 +267,7 @@ async def test_a_year_of_reminders_for_those_who_asked_and_none_for_the_others(
     # C's two queued before the STOP are skipped when due, and nothing more is queued for C.
     assert [r.status for r in await outbox_of(runner, "C")] == ["skipped", "skipped"]
     assert [r.status for r in await outbox_of(runner, "B")] == ["cancelled", "cancelled"]
-    assert [r.status for r in await outbox_of(runner, "E")] == ["cancelled", "cancelled"]
+    assert await outbox_of(runner, e_forgotten) == []  # forgotten: nothing queued again
     assert await outbox_of(runner, "D") == []
 
 

@@ -31,7 +31,7 @@ from bot.server import create_app
 from bot.staff import campaigns
 from bot.staff.accounts import Member, create, find, issue_token
 from bot.staff.campaigns import Audience, CampaignError
-from bot.staff.caseload import CaseloadReport, import_caseload, read_caseload
+from bot.staff.caseload import import_caseload, read_caseload
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.tables import AUDIT, CAMPAIGNS, CASES, OUTBOX, STAFF
@@ -136,13 +136,6 @@ async def _link_code(runner: Runner, phone: str) -> str:
     return str(await runner.db.run(lambda c: c.execute(query).scalar_one()))
 
 
-def _importer(worker: Member, data: bytes) -> Callable[[Connection], CaseloadReport]:
-    def work(connection: Connection) -> CaseloadReport:
-        return import_caseload(connection, worker, read_caseload("caseload.csv", data), NOW)
-
-    return work
-
-
 @asynccontextmanager
 async def _world(url: str, store: ParameterStore, translator: Translator) -> AsyncIterator[World]:
     db = Database(url)
@@ -150,7 +143,7 @@ async def _world(url: str, store: ParameterStore, translator: Translator) -> Asy
         await upgrade(db.engine)
         a, b, s, admin = await db.run(_staff)
         for worker, data in ((a, A_CSV), (b, B_CSV)):
-            report = await db.run(_importer(worker, data))
+            report = await import_caseload(db, worker, read_caseload("caseload.csv", data), NOW)
             assert not report.rejected
         runner = Runner(db, store, translator, Clock(NOW))
         # Aigerim opens the worker's deep link (greeted in Kazakh, her language on the case)

@@ -23,6 +23,7 @@ from bot.conversation.runner import InboundMessage, Runner
 from bot.i18n.translator import Translator
 from bot.staff.accounts import Member, create, find
 from bot.staff.caseload import (
+    BATCH,
     CaseloadError,
     CaseloadReport,
     CaseRow,
@@ -88,7 +89,7 @@ async def load(
     db: Database, worker: Member, filename: str, data: bytes, **options: Any
 ) -> CaseloadReport:
     rows = read_caseload(filename, data)
-    return await db.run(lambda c: import_caseload(c, worker, rows, NOW, **options))
+    return await import_caseload(db, worker, rows, NOW, **options)
 
 
 async def select_all(db: Database, query: Any) -> list[Any]:
@@ -303,10 +304,20 @@ async def test_duplicates_other_workers_and_reimport(setup: Setup) -> None:
     report = await load(db, bob, "b.csv", data)
     assert report.added == 2 and report.updated == 0
     assert report.rejected == [
-        (3, "The phone is in another worker's caseload."),
+        (3, "Refused: the phone is already in a caseload."),  # whose is not Bob's business
         (4, "The same phone as row 2."),
         (5, 'The region "Mars" is not a region of Kazakhstan.'),
     ]
+    # The audit log, which supervisors read, says whose case the refused phone is.
+    alices = before["+77011234567"].id
+    refused = await db.run(
+        lambda c: (
+            c.execute(select(AUDIT.c.detail).where(AUDIT.c.action == "caseload.refused"))
+            .scalars()
+            .all()
+        )
+    )
+    assert refused == [{"rows": [{"row": 3, "case": alices}]}]
     after = await cases(db)
     assert after["+77011234567"] == before["+77011234567"]  # untouched
     assert after["+77051234567"].staff_id == bob.id
@@ -317,7 +328,7 @@ async def test_duplicates_other_workers_and_reimport(setup: Setup) -> None:
         "New Family|+77013332211|almaty|kk||",
     )
     rows = read_caseload("a.csv", again)
-    report = await setup.db.run(lambda c: import_caseload(c, alice, rows, LATER))
+    report = await import_caseload(setup.db, alice, rows, LATER)
     assert report == CaseloadReport(added=1, updated=1)
     updated = (await cases(db))["+77011234567"]
     old = before["+77011234567"]
@@ -335,7 +346,7 @@ async def test_duplicates_other_workers_and_reimport(setup: Setup) -> None:
 async def test_rows_not_from_a_file_are_checked_for_duplicates_too(setup: Setup) -> None:
     row = CaseRow("Aigerim", "+77011234567", "almaty", "kk", None, None)
     rows: list[tuple[int, CaseRow | str]] = [(1, row), (2, row), (3, "given up")]
-    report = await setup.db.run(lambda c: import_caseload(c, setup.alice, rows, NOW))
+    report = await import_caseload(setup.db, setup.alice, rows, NOW)
     assert report == CaseloadReport(
         added=1, rejected=[(2, "The same phone as row 1."), (3, "given up")]
     )
@@ -383,7 +394,7 @@ async def test_ten_thousand_rows_in_batches(setup: Setup) -> None:
     done: list[int] = []
     report = await load(setup.db, setup.alice, "big.csv", data, progress=done.append)
     assert report == CaseloadReport(added=10_000)
-    assert done == list(range(500, 10_001, 500))
+    assert done == list(range(BATCH, 10_001, BATCH))
 
     def counts(connection: Connection) -> tuple[int, int, int]:
         return (
