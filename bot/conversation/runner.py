@@ -28,7 +28,7 @@ from bot.conversation.appointments import DbAppointments
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.ics import visit_calendar
 from bot.conversation.locks import Locks
-from bot.conversation.render import LabelOfTranslator, render_menu, render_text
+from bot.conversation.render import LabelOfTranslator, render_html, render_menu, render_text
 from bot.delivery.outbox import cancel
 from bot.delivery.quarterly import quarter_key
 from bot.delivery.ratelimit import RateLimiter
@@ -403,12 +403,14 @@ class Runner:
                 "created_at": now,
                 "updated_at": now,
             }
-            for text, choices in rendered
+            for text, choices, _ in rendered
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
-            Outgoing(message_id, text, choices, document)
-            for message_id, (text, choices), document in zip(ids, rendered, documents, strict=True)
+            Outgoing(message_id, text, choices, document, html)
+            for message_id, (text, choices, html), document in zip(
+                ids, rendered, documents, strict=True
+            )
         ]
 
     def _document(
@@ -421,13 +423,19 @@ class Runner:
 
     def _render(
         self, reply: Reply, channel: str, language: str
-    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    ) -> tuple[str, tuple[tuple[str, str], ...], str | None]:
+        """The text, the buttons and the HTML of a reply on `channel`."""
         if channel in BUTTON_CHANNELS:
             choices = tuple(
                 (c.key, self.translator.render(c.label, language)) for c in reply.choices
             )
-            return render_text(reply, language, self.translator), choices
-        return render_menu(reply, language, self.translator, one_line=channel == "sms"), ()
+            return (
+                render_text(reply, language, self.translator),
+                choices,
+                render_html(reply, language, self.translator),
+            )
+        menu = render_menu(reply, language, self.translator, one_line=channel == "sms")
+        return menu, (), None
 
     def _apply(self, connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
         contact_id, person, now = writing.contact_id, writing.person, writing.now

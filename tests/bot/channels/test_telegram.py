@@ -397,3 +397,24 @@ async def test_logs_name_a_telegram_contact_by_its_id_not_its_chat(
         await asyncio.sleep(0.02)
     assert "contact 1 blocked the bot" in caplog.text
     assert str(KAZAKH) not in caplog.text
+
+
+async def test_amounts_go_in_bold_and_plain_text_when_telegram_refuses_the_markup(
+    tmp_path: Path, translator: Translator, stub: BotApiStub
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        bot = make_bot(TOKEN, stub.url, session)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'html.db'}")
+        await upgrade(db.engine)
+        runner = Runner(db, default_store(), translator, lambda: datetime.now(UTC))
+        channel = TelegramChannel(bot, runner, Metrics(translator))
+        reply = Outgoing(1, "Сізге 22 384 ₸ & <x>", html="Сізге <b>22 384 ₸</b> &amp; &lt;x&gt;")
+        await channel.deliver(KAZAKH, [reply])
+        (sent,) = stub.sent()
+        assert sent.params["parse_mode"] == "HTML"
+        assert sent.params["text"] == "Сізге <b>22 384 ₸</b> &amp; &lt;x&gt;"
+        stub.refuse_html = True
+        await channel.deliver(KAZAKH, [Outgoing(2, reply.text, html=reply.html)])
+        plain = stub.sent()[-1]
+        assert "parse_mode" not in plain.params and plain.params["text"] == reply.text
+        await db.close()
