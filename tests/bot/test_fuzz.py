@@ -154,7 +154,10 @@ def _routes(app: web.Application) -> list[tuple[str, str]]:
 def _request(
     running: Running, method: str, path: str, *, query: dict[str, str], body: bytes, auth: bool
 ) -> int:
-    url = running.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    # A lone surrogate cannot be UTF-8: it goes as the bytes "surrogatepass" gives (not UTF-8),
+    # which the server must turn away as it would any other bytes.
+    encoded = urllib.parse.urlencode(query, errors="surrogatepass") if query else ""
+    url = running.url + path + ("?" + encoded if encoded else "")
     headers = {"Content-Type": "application/json"}
     if auth:
         headers["Authorization"] = f"Bearer {running.token}"
@@ -192,7 +195,9 @@ def test_no_request_makes_a_500(
     method, template = routes[choice % len(routes)]
     filled = template
     for name in ("{id}", "{conversation}", "{username}", "{filename}"):
-        filled = filled.replace(name, urllib.parse.quote(segment or "x", safe=""))
+        filled = filled.replace(
+            name, urllib.parse.quote(segment or "x", safe="", errors="surrogatepass")
+        )
     if "token" in query and template == "/sms/kannel" and auth:
         query = {**query, "token": "fuzz-token"}
     status = _request(running, method, filled, query=query, body=body, auth=auth)

@@ -67,8 +67,10 @@ async def rows(runner: Runner, query: Any) -> list[Any]:
     return await runner.db.run(lambda c: list(c.execute(query).all()))
 
 
-async def say(runner: Runner, text: str, n: int, address: str = CHAT) -> list[str]:
-    replies = await runner.handle(InboundMessage("telegram", address, text, external_id=str(n)))
+async def say(
+    runner: Runner, text: str, n: int, address: str = CHAT, channel: str = "telegram"
+) -> list[str]:
+    replies = await runner.handle(InboundMessage(channel, address, text, external_id=str(n)))
     await runner.mark_many([r.message_id for r in replies], "sent")  # as the channel does
     return [r.text for r in replies]
 
@@ -270,3 +272,20 @@ async def test_retention_deletes_what_is_older_than_its_time_table_by_table(
     (person,) = await rows(runner, select(CONTACTS).where(CONTACTS.c.id == contact))
     assert person.opted_out
     assert await purge(runner.db, NOW - timedelta(days=90)) == dict.fromkeys(deleted, 0)
+
+
+async def test_stop_on_the_web_is_kept_after_forget_and_start_still_ends_it(
+    runner: Runner,
+) -> None:
+    page = "0123456789abcdef0123456789abcdef"
+    for n, text in enumerate(["hi", "1", "stop", "forget", "1"], 1):
+        await say(runner, text, n, address=page, channel="web")
+    (person,) = await rows(runner, select(CONTACTS).where(CONTACTS.c.channel == "web"))
+    assert person.opted_out and is_forgotten(person.address)
+    (state,) = await rows(
+        runner, select(CONVERSATIONS.c.state).where(CONVERSATIONS.c.contact_id == person.id)
+    )
+    assert state.state["opted_out"] and state.state["answers"] == {}
+    await say(runner, "start", 6, address=page, channel="web")  # the messages back on
+    (person,) = await rows(runner, select(CONTACTS).where(CONTACTS.c.id == person.id))
+    assert not person.opted_out

@@ -23,7 +23,7 @@ from tests.bot.conftest import PG_ADMIN, _postgres_available
 from tests.conftest import require_service
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
-T13 = ["Сәлем", "1", "6", "28 2 5", "0", "1", "0", "30000", "1", "1"]
+T13 = ["Сәлем", "1", "3", "28 2 5", "0", "1", "0", "30000", "1", "1"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
