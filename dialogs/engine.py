@@ -27,6 +27,7 @@ from typing import Any
 
 from core.parameters import ParameterStore
 from dialogs.appointments import Appointments, Booking
+from dialogs.handover import Handover
 from dialogs.segments import within_budget
 from dialogs.text import Text, msg
 
@@ -107,6 +108,7 @@ class Ctx:
     notes: list[Text] = field(default_factory=list)  # said before the next question
     earlier: list[Reply] = field(default_factory=list)  # notes too long to share an SMS with it
     appointments: Appointments | None = None  # None where no booking is possible
+    handover: Handover | None = None  # the web chat's move to Telegram or SMS; None elsewhere
     booking: Booking | None = None  # attached to the last reply of the turn
     # A message in words, in a language: what a step measures when it must fit an SMS budget.
     label_of: LabelOf = english_label
@@ -282,12 +284,13 @@ def match_choice(
 # resume
 
 
-def resume(
+def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner gives them
     session: Mapping[str, Any] | None,
     inbound: Inbound,
     store: ParameterStore,
     label_of: LabelOf = english_label,
     appointments: Appointments | None = None,
+    handover: Handover | None = None,
 ) -> Turn:
     state = upgrade(session)
     text = (inbound.text or "")[:MAX_TEXT].strip()
@@ -297,6 +300,7 @@ def resume(
         inbound.channel if inbound.channel in CHANNELS else "console",
         store,
         appointments=appointments,
+        handover=handover,
         label_of=label_of,
     )
     replies: list[Reply] = []
@@ -406,6 +410,7 @@ def current(  # noqa: PLR0917 - the signature the channels call
     store: ParameterStore,
     label_of: LabelOf,
     appointments: Appointments | None = None,
+    handover: Handover | None = None,
 ) -> tuple[Reply, ...]:
     """The question the person is at, asked again without reading any input and without changing
     the session (a page that reloads); empty when there is none (not started, or stopped)."""
@@ -419,6 +424,7 @@ def current(  # noqa: PLR0917 - the signature the channels call
         channel if channel in CHANNELS else "console",
         store,
         appointments=appointments,
+        handover=handover,
         label_of=label_of,
     )
     return (_question(ctx, step_id),)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
+from bot.conversation.handover import LINK_PREFIX, DbHandover, claim_telegram, forward
 from bot.conversation.ics import visit_calendar
 from bot.conversation.locks import Locks
 from bot.conversation.render import LabelOfTranslator, render_html, render_menu, render_text
@@ -43,8 +44,9 @@ from bot.storage.tables import ASSESSMENTS, CONTACTS, CONVERSATIONS, MESSAGES
 from bot.storage.text import clean, fit
 from core.calendar import Calendar
 from core.parameters import ParameterStore
-from dialogs.conversation import Inbound, Reply, new_session, resume
+from dialogs.conversation import Inbound, Reply, current, new_session, resume
 from dialogs.engine import MAX_TEXT
+from dialogs.flows.handover import WENT_ON
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,18 @@ class _Person:
             "language": self.language,
             "reminders": self.reminders,
         }
+
+
+def _reload(connection: Connection, contact_id: int, person: _Person) -> None:
+    """The person as the database has them now (after a hand-over changed their row)."""
+    row = connection.execute(
+        select(_c.consent, _c.consent_at, _c.opted_out, _c.language, _c.reminders).where(
+            _c.id == contact_id
+        )
+    ).one()
+    person.consent, person.consent_at = bool(row.consent), row.consent_at
+    person.opted_out, person.language = bool(row.opted_out), row.language
+    person.reminders = bool(row.reminders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +211,9 @@ class Runner:
     # Keys the hash that replaces a forgotten person's address (`bot.keys`); the server gives
     # the process's own, so that a person who returns after a restart is recognised.
     address_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Links into a channel that carry a code (Telegram's t.me/<bot>?start=<code>), registered
+    # by the channel when it knows its own address.
+    deep_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     _contacts: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -318,7 +335,24 @@ class Runner:
             cleared: list[int] = []
             for message in waiting:
                 text = message.body or ""
-                if message.channel == "telegram" and text.startswith("/start "):
+                if message.channel == "telegram" and text.startswith("/start " + LINK_PREFIX):
+                    # A web conversation's link: this chat takes it over and goes on from there.
+                    code = text.removeprefix("/start ").strip()
+                    taken = claim_telegram(connection, code, contact_id, self.address_key, now)
+                    if taken is not None:
+                        log.info("contact %s took a web conversation over", contact_id)
+                        state = stored = taken  # the hand-over wrote the chat's session
+                        _reload(connection, contact_id, person)
+                        (kept if person.consent else cleared).append(message.id)
+                        went_on = self._went_on(state, message.channel, now, appointments)
+                        outgoing.extend(
+                            self._store_replies(
+                                connection, writing, message.channel, message.id, went_on
+                            )
+                        )
+                        continue
+                    text = "/start"
+                elif message.channel == "telegram" and text.startswith("/start "):
                     # A deep link from a social worker: the chat joins that family's case.
                     code = text.removeprefix("/start ").strip()
                     if link_telegram(connection, code, contact_id, now):
@@ -326,6 +360,19 @@ class Runner:
                         if not state.get("lang"):  # the worker knows the family's language
                             state["lang"] = case_language(connection, code)
                     text = "/start"
+                handover = (
+                    DbHandover(
+                        connection,
+                        contact_id,
+                        now,
+                        key=self.address_key,
+                        links=self.deep_links,
+                        can_text="sms" in self.senders,
+                        state=state,
+                    )
+                    if message.channel == "web"
+                    else None
+                )
                 turn = resume(
                     state,
                     Inbound(
@@ -338,6 +385,7 @@ class Runner:
                     self.store,
                     label_of,
                     appointments,
+                    handover,
                 )
                 for event in turn.events:
                     self._apply(connection, writing, event.kind, event.data)
@@ -352,6 +400,8 @@ class Runner:
                         connection, writing, message.channel, message.id, turn.replies
                     )
                 )
+            if waiting[-1].channel == "web":  # what the page asked for goes where it was handed
+                forward(connection, contact_id, now)
             if kept:
                 connection.execute(PROCESSED_KEPT, {"ids": kept, "now": now})
             if cleared:
@@ -370,6 +420,18 @@ class Runner:
 
         return work
 
+    def _went_on(
+        self, state: dict[str, Any], channel: str, now: datetime, appointments: Any
+    ) -> list[Reply]:
+        """What a chat that took a web conversation over says first: that it goes on here, and
+        the question it is at."""
+        label_of = LabelOfTranslator(self.translator)
+        asked = current(state, now, channel, self.store, label_of, appointments)
+        if not asked:
+            return [Reply((WENT_ON,))]
+        first = asked[0]
+        return [replace(first, lines=(WENT_ON, *first.lines)), *asked[1:]]
+
     def _store_replies(
         self,
         connection: Connection,
@@ -386,9 +448,11 @@ class Runner:
             return []
         contact_id, person, now = writing.contact_id, writing.person, writing.now
         language = person.language or "ru"
-        rendered = [self._render(reply, channel, language) for reply in replies]
-        documents = [
-            self._document(reply, channel, language, now) if reply.booking else None
+        rendered = [
+            replace(
+                self.render(reply, channel, language),
+                document=self._document(reply, channel, language, now),
+            )
             for reply in replies
         ]
         rows = [
@@ -396,21 +460,19 @@ class Runner:
                 "contact_id": contact_id,
                 "channel": channel,
                 "direction": "out",
-                "body": text,
-                "choices": [list(choice) for choice in choices] or None,
+                "body": out.text,
+                "choices": [list(choice) for choice in out.choices] or None,
                 "reply_to": reply_to,
                 "status": QUEUED,
                 "created_at": now,
                 "updated_at": now,
             }
-            for text, choices, _ in rendered
+            for out in rendered
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
-            Outgoing(message_id, text, choices, document, html)
-            for message_id, (text, choices, html), document in zip(
-                ids, rendered, documents, strict=True
-            )
+            replace(out, message_id=int(message_id))
+            for message_id, out in zip(ids, rendered, strict=True)
         ]
 
     def _document(
@@ -421,21 +483,23 @@ class Runner:
         content = visit_calendar(reply.booking, language, self.translator, now)
         return Document(f"komek-visit-{reply.booking.id}.ics", content)
 
-    def _render(
-        self, reply: Reply, channel: str, language: str
-    ) -> tuple[str, tuple[tuple[str, str], ...], str | None]:
-        """The text, the buttons and the HTML of a reply on `channel`."""
-        if channel in BUTTON_CHANNELS:
-            choices = tuple(
-                (c.key, self.translator.render(c.label, language)) for c in reply.choices
-            )
-            return (
-                render_text(reply, language, self.translator),
-                choices,
-                render_html(reply, language, self.translator),
-            )
-        menu = render_menu(reply, language, self.translator, one_line=channel == "sms")
-        return menu, (), None
+    def render(self, reply: Reply, channel: str, language: str) -> Outgoing:
+        """A reply as `channel` shows it (not yet stored: its message id is 0): the text with a
+        numbered menu, or, on channels that draw buttons, the text, its HTML, the buttons (those
+        toggled on in a multi-select question marked), the keyboard it wants and the progress."""
+        if channel not in BUTTON_CHANNELS:
+            menu = render_menu(reply, language, self.translator, one_line=channel == "sms")
+            return Outgoing(0, menu)
+        return Outgoing(
+            0,
+            render_text(reply, language, self.translator),
+            tuple((c.key, self.translator.render(c.label, language)) for c in reply.choices),
+            html=render_html(reply, language, self.translator),
+            input_hint=reply.input_hint,
+            progress=reply.progress,
+            multi=reply.multi,
+            selected=frozenset(c.key for c in reply.choices if c.selected),
+        )
 
     def _apply(self, connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
         contact_id, person, now = writing.contact_id, writing.person, writing.now
@@ -481,7 +545,7 @@ class Runner:
                     state = turn.session
                     language = str(state.get("lang") or "ru")
                     for reply in turn.replies:
-                        self._render(reply, channel, language)
+                        self.render(reply, channel, language)
 
     # -- outcomes --------------------------------------------------------------------------
 
@@ -506,6 +570,46 @@ class Runner:
             )
 
         await self.db.run(work)
+
+    async def current(
+        self, channel: str, address: str, language: str | None = None
+    ) -> tuple[str | None, list[Outgoing]]:
+        """The conversation's language and the question it is at, asked again (for a page that
+        opens again), rendered for `channel`; nothing is recorded. With `language`, the
+        conversation goes on in that language from now on (the web page's language switch)."""
+        contact_id = self._contacts.get((channel, address))
+        if contact_id is None:
+
+            def find(connection: Connection) -> int | None:
+                key = {"contact_channel": channel, "contact_address": address}
+                found = connection.execute(CONTACT_ID, key).scalar()
+                return None if found is None else int(found)
+
+            contact_id = await self.db.run(find)
+            if contact_id is None:
+                return None, []
+        label_of = LabelOfTranslator(self.translator)
+        now = self.clock()
+        known = contact_id
+
+        def work(connection: Connection) -> tuple[str | None, list[Outgoing]]:
+            stored = connection.execute(select(_v.state).where(_v.contact_id == known)).scalar()
+            if stored is None:
+                return None, []
+            state = dict(stored)
+            if language is not None and language != state.get("lang"):
+                state["lang"] = language
+                connection.execute(UPDATE_STATE, {"contact": known, "new_state": state, "now": now})
+                connection.execute(UPDATE_PERSON, {"contact": known, "language": language})
+            spoken = str(state.get("lang") or "ru")
+            appointments = DbAppointments(connection, known, now, self.calendar)
+            replies = current(state, now, channel, self.store, label_of, appointments)
+            return spoken, [self.render(reply, channel, spoken) for reply in replies]
+
+        if language is None:
+            return await self.db.run(work)
+        async with self.locks.hold(contact_id):
+            return await self.db.run(work)
 
     def contact_of(self, channel: str, address: str) -> int | None:
         """The contact id of an address seen by this process (for logs, which never name an

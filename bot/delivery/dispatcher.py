@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, String, bindparam, case, insert, select, update
 
+from bot.delivery import codes
 from bot.delivery.outbox import (
     CANCELLED,
     FAILED,
@@ -49,6 +50,12 @@ FIRST_RETRY = timedelta(seconds=30)  # then doubled: 30 s, 1 min, 2 min, 4 min, 
 STALE = timedelta(minutes=2)
 BATCH = 50
 INTERRUPTED = "interrupted while sending: sent again"
+# Messages a person asks for at that moment (a code to confirm their number): sent even to an
+# address that wrote STOP before; everything else respects it.
+ASKED_FOR = frozenset({codes.KIND})
+# Channels that only answer (a web page asks, and gets its replies): what was queued for one
+# and never handed over to Telegram or SMS is skipped, not failed.
+CANNOT_BE_WRITTEN_TO = frozenset({"web"})
 
 
 class Host(Protocol):
@@ -231,10 +238,12 @@ class Dispatcher:
         outcomes: dict[int, tuple[str, str | None]] = {}
         ready: list[tuple[Claimed, int, str]] = []
         for row in claimed:
-            if row.opted_out:
+            if row.opted_out and row.kind not in ASKED_FOR:
                 outcomes[row.id] = (SKIPPED, "opted out")
             elif row.kind not in self.renderers:
                 outcomes[row.id] = (FAILED, f"unknown kind {row.kind}")
+            elif row.channel in CANNOT_BE_WRITTEN_TO:
+                outcomes[row.id] = (SKIPPED, f"{row.channel}: cannot be written to first")
             elif row.channel not in self.host.senders:
                 outcomes[row.id] = (FAILED, f"no way to send on {row.channel}")
         todo = [row for row in claimed if row.id not in outcomes]

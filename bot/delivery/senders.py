@@ -30,6 +30,10 @@ class Outgoing:
     choices: tuple[tuple[str, str], ...] = ()
     document: Document | None = None
     html: str | None = None  # the text as HTML, for channels that show it
+    input_hint: str | None = None  # "numeric" or "text": the keyboard the question wants
+    progress: tuple[int, int] | None = None  # question n of about m
+    multi: bool = False  # the choices toggle; `selected` are on
+    selected: frozenset[str] = frozenset()
 
 
 # Sends the messages, in order, to one address of the channel, and records how each went.

@@ -134,7 +134,7 @@ class Translator:
             month = format_date(value.day, format="LLLL y", locale=locale)
             return month if language == "en" else month.lower()  # kk and ru write months small
         if isinstance(value, Day):
-            return format_date(value.day, format="EEE, d MMMM", locale=locale)
+            return format_date(value.day, format="EEEE, d MMMM", locale=locale)
         if isinstance(value, Clock):
             return f"{value.at:%H:%M}"
         if isinstance(value, Local):

@@ -299,3 +299,27 @@ class StaffAuthFailure(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # token, password, totp
+
+
+class Handover(Base):
+    """A web conversation handed over to Telegram (by a link that carries it) or to a phone (by
+    a code sent to it by SMS): web pages cannot be written to first, reminders can."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    web_contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # telegram, sms
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE")
+    )
+    to_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    expires_at: Mapped[datetime] = mapped_column(Instant())
+    used_at: Mapped[datetime | None] = mapped_column(Instant())

@@ -15,6 +15,7 @@ from bot.storage.models import (
     Case,
     Contact,
     Conversation,
+    Handover,
     Message,
     OfficeRow,
     Outbox,
@@ -36,3 +37,4 @@ AUDIT = cast(Table, AuditEntry.__table__)
 CASES = cast(Table, Case.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)
+HANDOVERS = cast(Table, Handover.__table__)

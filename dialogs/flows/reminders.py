@@ -5,6 +5,7 @@ runner keeps the choice with the contact and the outbox sends them."""
 from __future__ import annotations
 
 from dialogs.engine import Answer, Choice, Ctx, Event, Go, Outcome, Reply, Retry, Step, register
+from dialogs.flows import handover
 from dialogs.text import msg
 
 CHOICES_OFF = (Choice("on", msg("Yes, remind me")), Choice("menu", msg("Menu")))
@@ -34,6 +35,14 @@ def ask(ctx: Ctx) -> Reply:
 
 
 def answer(ctx: Ctx, given: Answer) -> Outcome:
+    if given.key == "on" and handover.nowhere(ctx):
+        ctx.notes.append(handover.NO_REMINDERS_HERE)
+        return Go("menu")
+    if given.key == "on" and handover.needed(ctx):
+        # The web page cannot receive them: they are on once Telegram or an SMS number has
+        # taken the conversation over (the runner gives them to that contact).
+        ctx.session["reminders"] = True
+        return handover.offer(ctx, "reminders")
     if given.key == "on":
         ctx.session["reminders"] = True
         ctx.events.append(Event("reminders_on"))

@@ -22,6 +22,7 @@ from core.slots import Slot, reminder_at
 from dialogs import paging
 from dialogs.appointments import Appointments, Booking
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
+from dialogs.flows import handover
 from dialogs.regions import REGION_NAMES, sorted_regions
 from dialogs.text import Clock, Day, Local, Text, joined, msg
 
@@ -556,14 +557,30 @@ def confirmation(ctx: Ctx, booking: Booking, *, moved: bool) -> list[Text]:
                 "from state databases."
             )
         )
-    if reminder_at(booking.start, ctx.now) is not None:
+    remindable = reminder_at(booking.start, ctx.now) is not None
+    target = ctx.handover.target() if ctx.handover is not None else None
+    if remindable and ctx.channel == "web" and target is not None:
+        lines.append(
+            msg(
+                "We will remind you the day before ({where}). To move or cancel it, write VISIT.",
+                where=_where(target),
+            )
+        )
+    elif remindable and ctx.channel != "web":
         lines.append(msg("We will remind you the day before. To move or cancel it, write VISIT."))
-    else:
+    else:  # a web page without Telegram or SMS cannot be reminded: nothing is promised
         lines.append(msg("To move or cancel it, write VISIT."))
     return lines
 
 
+def _where(target: str) -> Text:
+    return msg("on Telegram") if target == "telegram" else msg("by SMS to {phone}", phone=target)
+
+
 DONE_CHOICES = (Choice("visit", msg("My visit")), MENU)
+
+
+REMIND_ME = Choice("remind", msg("Remind me the day before"))
 
 
 def ask_done(ctx: Ctx) -> Reply:
@@ -574,7 +591,10 @@ def ask_done(ctx: Ctx) -> Reply:
     lines = confirmation(ctx, booking, moved=bool(state.get("moved")))
     if not ctx.sms:
         lines.append(msg("What would you like to do next?"))
-    return paging.paged(ctx, "visit_done", lines, DONE_CHOICES)
+    choices: tuple[Choice, ...] = DONE_CHOICES
+    if handover.needed(ctx) and reminder_at(booking.start, ctx.now) is not None:
+        choices = (REMIND_ME, *DONE_CHOICES)
+    return paging.paged(ctx, "visit_done", lines, choices)
 
 
 def answer_done(ctx: Ctx, given: Answer) -> Outcome:
@@ -582,6 +602,9 @@ def answer_done(ctx: Ctx, given: Answer) -> Outcome:
         return Go("visit_done")
     if given.key == "visit":
         return start_visit(ctx)
+    if given.key == "remind" and handover.needed(ctx):
+        ctx.session["visit"] = {}
+        return handover.offer(ctx, "visit")
     if given.key == "menu":
         ctx.session["visit"] = {}
         return Go("menu")

@@ -200,10 +200,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [stripped for part in parts if (stripped := part.rstrip())]
 
 
-def keyboard(choices: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | None:
-    """One button a row, or two a row when every label is short; None without choices."""
+def keyboard(
+    choices: tuple[tuple[str, str], ...], selected: frozenset[str] = frozenset()
+) -> InlineKeyboardMarkup | None:
+    """One button a row, or two a row when every label is short; None without choices. In a
+    multi-select question the choices toggled on carry a ✓."""
     buttons = []
-    for key, label in choices:
+    for key, shown in choices:
+        label = f"✓ {shown}" if key in selected else shown
         if len(key.encode("utf-8")) > CALLBACK_DATA_LIMIT:
             log.warning("choice key %r is too long for a Telegram button; left out", key)
             continue
@@ -315,7 +319,7 @@ class TelegramChannel:
         return "a telegram contact" if contact is None else f"contact {contact}"
 
     async def _send(self, chat_id: int, reply: Outgoing) -> None:
-        markup = keyboard(reply.choices)
+        markup = keyboard(reply.choices, reply.selected)
         html = reply.html
         if html and _units(html) <= TEXT_LIMIT:
             # One message in HTML mode: amounts bold, links live. Telegram refuses markup it
@@ -497,6 +501,12 @@ def setup(app: web.Application, *, poll_timeout: int = 25, shutdown_grace: float
         )
         app[TELEGRAM] = channel
         runner.senders["telegram"] = lambda chat, replies: channel.deliver(int(chat), replies)
+        try:
+            username: str | None = bot.username
+        except RuntimeError:  # getMe did not answer at start: no links until the next start
+            username = None
+        if username:  # links that open this bot with a code
+            runner.deep_links["telegram"] = lambda code: f"https://t.me/{username}?start={code}"
 
         async def background() -> None:
             try:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from html import escape
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from aiohttp import web
@@ -22,10 +24,11 @@ from aiohttp import web
 from bot.conversation import redelivery
 from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.senders import Outgoing
-from bot.web.keys import METRICS, RUNNER, THROTTLE
+from bot.i18n.translator import LANGUAGES
+from bot.web.keys import CONFIG, METRICS, RUNNER, THROTTLE
 from bot.web.requests import BodyError, json_error, read_json_object, respond
 from dialogs.engine import MAX_TEXT
-from dialogs.text import Text, msg
+from dialogs.text import Text, msg, nmsg
 
 CHANNEL = "web"
 MAX_BODY = 16 * 1024
@@ -51,13 +54,160 @@ TOO_MANY = (
 )
 
 
-async def chat_page(request: web.Request) -> web.Response:
-    html = resources.files("bot.channels.webchat").joinpath("chat.html").read_text("utf-8")
+LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
+PAGES = resources.files("bot.channels.webchat")
+CHAT_PAGE = Template(PAGES.joinpath("chat.html").read_text("utf-8"))
+PRIVACY_PAGE = Template(PAGES.joinpath("privacy.html").read_text("utf-8"))
+
+# The page's own words; the conversation's come from the dialogs.
+PAGE_TEXT: dict[str, Text] = {
+    "title": msg("Komek: can your family get targeted social assistance?"),
+    "brand": msg("Komek"),
+    "headline": msg("Find out whether your family can get TSA, and how much"),
+    "what_komek": msg(
+        "Komek is a free assistant: answer a few questions and it tells you whether your family "
+        "is likely to get targeted social assistance and how much, and helps you book a visit "
+        "to the career centre."
+    ),
+    "what_tsa": msg(
+        "Targeted social assistance (TSA) is a monthly payment from the state to families whose "
+        "income per person is below the poverty line; the career centre of your district "
+        "assigns it."
+    ),
+    "privacy": msg("How Komek keeps your answers"),
+    "language_label": msg("Language"),
+    "conversation_label": msg("Conversation with Komek"),
+    "message_label": msg("Your message"),
+    "placeholder": msg("Write here"),
+    "send": msg("Send"),
+    "skip": msg("Skip to the message box"),
+    "progress": msg("Question {n} of {total}", n="{n}", total="{total}"),
+    "offline": msg("No connection. Check the internet, then tap ↻ to send again."),
+}
+
+
+def agency_line() -> Text:
+    return msg(
+        "TSA is assigned by the state through the Ministry of Labour and Social Protection of "
+        "the Population. Questions: call {phone}, free of charge.",
+        phone="1414",
+    )
+
+
+def page_language(request: web.Request) -> str:
+    """The page's language: asked for (?lang=), or the browser's first of kk, ru, en."""
+    asked = request.query.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    for part in request.headers.get("Accept-Language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "kk"
+
+
+def _languages(current: str, path: str) -> str:
+    links = []
+    for code, name in LANGUAGE_NAMES:
+        here = ' aria-current="true"' if code == current else ""
+        links.append(
+            f'<a href="{path}?lang={code}" hreflang="{code}" lang="{code}"{here}>{name}</a>'
+        )
+    return "\n    ".join(links)
+
+
+def _page(request: web.Request, template: Template, path: str, **extra: str) -> web.Response:
+    """A page in the asked language: its own words, the language switch and the agency line."""
+    language = page_language(request)
+    translator = request.app[RUNNER].translator
+    words = {name: escape(translator.render(text, language)) for name, text in PAGE_TEXT.items()}
+    agency = translator.render_html(agency_line(), language)
+    html = template.substitute(
+        lang=language,
+        languages=_languages(language, path),
+        agency=agency.replace("1414", '<a href="tel:1414">1414</a>', 1),
+        **words,
+        **extra,
+    )
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 
+async def chat_page(request: web.Request) -> web.Response:
+    return _page(request, CHAT_PAGE, "/")
+
+
+async def favicon(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/static/webchat/favicon.svg")
+
+
+def privacy_text(days: int) -> tuple[tuple[Text, Text], ...]:
+    """What the privacy page says: (heading, paragraph) pairs."""
+    return (
+        (
+            msg("What is kept"),
+            msg(
+                "Only with your consent: your answers (ages, income, region and the like), your "
+                "result and the messages of the conversation, so that Komek can answer you and "
+                "remind you if you ask. Without your consent nothing you write is kept."
+            ),
+        ),
+        (
+            msg("For how long"),
+            nmsg(
+                "For {n} day after your last message; then it is deleted by itself.",
+                "For {n} days after your last message; then it is deleted by itself.",
+                days,
+            ),
+        ),
+        (
+            msg("Who sees it"),
+            msg(
+                "Komek itself. A social worker sees your conversation only if your family is in "
+                "their caseload or you ask for a person. Nobody else."
+            ),
+        ),
+        (
+            msg("How to delete it"),
+            msg(
+                "Write FORGET at any time: your answers, results and reminders are deleted at "
+                "once, and a booked visit is cancelled. Write STOP to get no more messages."
+            ),
+        ),
+        (
+            msg("What Komek's answer means"),
+            msg(
+                "Komek gives an estimate, not a decision: TSA is assigned by the district "
+                "commission after your application."
+            ),
+        ),
+    )
+
+
+async def privacy_page(request: web.Request) -> web.Response:
+    language = page_language(request)
+    translator = request.app[RUNNER].translator
+    days = request.app[CONFIG].retention_days
+    sections = "\n  ".join(
+        f"<h2>{escape(translator.render(heading, language))}</h2>\n"
+        f"  <p>{translator.render_html(paragraph, language)}</p>"
+        for heading, paragraph in privacy_text(days)
+    )
+    back = escape(translator.render(msg("Back to the conversation"), language))
+    response = _page(request, PRIVACY_PAGE, "/privacy", body=sections, back=back)
+    return response
+
+
 def _reply_json(reply: Outgoing) -> dict[str, Any]:
-    return {"text": reply.text, "choices": [{"key": k, "label": lbl} for k, lbl in reply.choices]}
+    return {
+        "text": reply.text,
+        "html": reply.html,
+        "choices": [
+            {"key": k, "label": lbl, "selected": k in reply.selected} for k, lbl in reply.choices
+        ],
+        "multi": reply.multi,
+        "input_hint": reply.input_hint,
+        "progress": list(reply.progress) if reply.progress else None,
+    }
 
 
 def _dumps(value: Any) -> str:
@@ -88,9 +238,15 @@ async def chat_api(request: web.Request) -> web.StreamResponse:
         choice = _string(data, "choice", 64)
         language = _string(data, "language", 16)
         message_id = _string(data, "message_id", MAX_MESSAGE_ID)
+        switch = _string(data, "set_language", 2)
+        if switch is not None and switch not in LANGUAGES:
+            raise BodyError(400, "set_language must be kk, ru or en")
     except BodyError as error:
         return error.response()
     runner = request.app[RUNNER]
+    if switch is not None:  # the page's language switch: the same question, in that language
+        _, asked = await runner.current(CHANNEL, conversation, switch)
+        return web.json_response({"replies": [_reply_json(r) for r in asked]}, dumps=_dumps)
     new = not await runner.known(CHANNEL, conversation)
     if new and not await request.app[THROTTLE].allow(request.remote or "unknown"):
         return json_error(429, TOO_MANY, **{"Retry-After": "60"})
@@ -146,12 +302,29 @@ async def conversation_view(request: web.Request) -> web.StreamResponse:
         for message_id, direction, text, choices, status in rows
         if direction == "out" and status == "queued"
     ]
-    response = web.json_response({"messages": messages}, dumps=_dumps)
+    language, asked = await runner.current(CHANNEL, conversation)
+    if (
+        asked
+        and messages
+        and messages[-1]["from"] == "bot"
+        and messages[-1]["text"] == asked[-1].text
+    ):
+        messages.pop()  # the question it is at is shown once, with buttons that work
+    response = web.json_response(
+        {
+            "messages": messages,
+            "current": [_reply_json(r) for r in asked],
+            "language": language,
+        },
+        dumps=_dumps,
+    )
     return await _carry(request, runner, response, waiting)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/", chat_page, name="chat-page")
+    app.router.add_get("/privacy", privacy_page, name="privacy")
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     app.router.add_post("/api/chat", chat_api, name="chat")
     app.router.add_get("/api/chat/{conversation}", conversation_view, name="chat-conversation")
     app.router.add_static("/static/webchat", STATIC, name="chat-static")

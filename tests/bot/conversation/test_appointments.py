@@ -87,15 +87,15 @@ async def test_book_move_and_cancel_a_visit_for_today(
     runner, _, _ = setup
     who = "+77011110000"
     replies = await say(runner, who, *TO_SLOTS)
-    assert "1 Thu, 26 November 14:00" in replies[-1].text
+    assert "1 Thursday, 26 November 14:00" in replies[-1].text
     replies = await say(runner, who, "4", "1", "1")  # more, the first of those, yes
-    assert "Your visit is booked, no. 1: Thu, 26 November at 15:30" in replies[-1].text
+    assert "Your visit is booked, no. 1: Thursday, 26 November at 15:30" in replies[-1].text
     (visit,) = await rows(runner, APPOINTMENTS)
     assert visit.status == "booked" and visit.seat == 1
     assert not await rows(runner, OUTBOX)  # today's visit: no reminder the day before
 
     replies = await say(runner, who, "visit", "1", "4", "4", "1", "1")  # move: later slots
-    assert "Your visit no. 1 is moved to Fri, 27 November at 09:30" in replies[-1].text
+    assert "Your visit no. 1 is moved to Friday, 27 November at 09:30" in replies[-1].text
     (visit,) = await rows(runner, APPOINTMENTS)
     assert f"{visit.starts_at.astimezone(NOW.tzinfo):%d %H:%M}" == "27 09:30"
     assert not await rows(runner, OUTBOX)  # its reminder time (today 10:00) is now: none
@@ -114,13 +114,16 @@ async def test_a_later_visit_gets_its_reminder_the_day_before_and_a_move_moves_i
     # Telegram-style day then time: on the web channel the dialog asks for the day first.
     for text in ("Hello", "1", "visit", "2", "1", "3", "1", "1"):  # Astana, Mon 30 Nov, 09:00
         replies = await runner.handle(InboundMessage("web", who, text))
-    assert "Mon, 30 November at 09:00" in replies[-1].text
-    assert "We will remind you the day before" in replies[-1].text
+    assert "Monday, 30 November at 09:00" in replies[-1].text
+    # A web page cannot be written to: nothing is promised until Telegram or SMS takes over
+    # (and the reminder, queued, goes with the visit then).
+    assert "We will remind you" not in replies[-1].text
+    assert "To move or cancel it, write VISIT." in replies[-1].text
     (reminder,) = await rows(runner, OUTBOX)
     assert reminder.due_at == datetime.fromisoformat("2026-11-29T10:00:00+05:00")
     for text in ("visit", "1", "4", "1", "1"):  # move to Tue 1 Dec, 09:00
         replies = await runner.handle(InboundMessage("web", who, text))
-    assert "moved to Tue, 1 December at 09:00" in replies[-1].text
+    assert "moved to Tuesday, 1 December at 09:00" in replies[-1].text
     reminders = sorted(await rows(runner, OUTBOX), key=lambda r: r.id)
     assert [r.status for r in reminders] == ["cancelled", "pending"]
     assert reminders[1].due_at == datetime.fromisoformat("2026-11-30T10:00:00+05:00")
@@ -128,7 +131,7 @@ async def test_a_later_visit_gets_its_reminder_the_day_before_and_a_move_moves_i
 
 async def _to_confirm(runner: Runner, who: str) -> None:
     replies = await say(runner, who, *TO_SLOTS, "1")
-    assert "Book a visit: Thu, 26 November at 14:00" in replies[-1].text
+    assert "Book a visit: Thursday, 26 November at 14:00" in replies[-1].text
 
 
 async def test_fifty_people_at_once_for_the_last_seat_make_one_booking(
@@ -227,7 +230,7 @@ async def test_a_reminder_goes_once_when_due(setup: tuple[Runner, str, Clock]) -
     await _booked_for_monday(runner, who)
     for text in ("visit", "1", "4", "1", "1"):  # moved to Tuesday: the reminder moves with it
         replies = await runner.handle(InboundMessage("telegram", who, text))
-    assert "moved to Tue, 1 December" in replies[-1].text
+    assert "moved to Tuesday, 1 December" in replies[-1].text
     dispatcher, inbox = _dispatcher(runner)
     assert await dispatcher.dispatch_once() == 0  # not due yet
     clock.now = datetime.fromisoformat("2026-11-29T10:00:01+05:00")  # Monday's would be due
@@ -237,7 +240,7 @@ async def test_a_reminder_goes_once_when_due(setup: tuple[Runner, str, Clock]) -
     assert await dispatcher.dispatch_once() == 1
     assert await dispatcher.dispatch_once() == 0
     assert len(inbox.got) == 1 and inbox.got[0][0] == who
-    assert inbox.got[0][1].startswith("Reminder: tomorrow, Tue, 1 December, at 09:00")
+    assert inbox.got[0][1].startswith("Reminder: tomorrow, Tuesday, 1 December, at 09:00")
     (sent,) = await rows(runner, OUTBOX, OUTBOX.c.status == "sent")
     assert sent.message_id is not None
 

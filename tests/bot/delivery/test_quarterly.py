@@ -36,7 +36,7 @@ VISIT_BOOKED_ON = date(2027, 3, 30)  # two days before the second quarter opens
 ENDING = "Komek: TSA is paid until the end of the quarter."
 OPENED = "Komek: a new quarter has begun."
 TO_BOOK = "To book a visit, write VISIT. To stop these reminders: MENU."
-YOUR_VISIT = "Your visit: Fri, 2 April at 09:00, Career centre (example) No. 1, Astana."
+YOUR_VISIT = "Your visit: Friday, 2 April at 09:00, Career centre (example) No. 1, Astana."
 
 # A's reminders over the walk: (day, kind, the day to apply from as the text says it).
 EXPECTED = [
@@ -144,10 +144,10 @@ async def book_friday_2_april(runner: Runner, who: str) -> None:
     (reply,) = await say(runner, who, "visit")
     (reply,) = await say(runner, who, number_of(reply, "Astana"))
     (reply,) = await say(runner, who, number_of(reply, "Career centre (example) No. 1, Astana"))
-    (reply,) = await say(runner, who, number_of(reply, "Fri, 2 April"))
+    (reply,) = await say(runner, who, number_of(reply, "Friday, 2 April"))
     (reply,) = await say(runner, who, number_of(reply, "09:00"))
     (reply,) = await say(runner, who, number_of(reply, "Yes, book it"))
-    assert reply.text.startswith("Your visit is booked, no. 1: Fri, 2 April at 09:00")
+    assert reply.text.startswith("Your visit is booked, no. 1: Friday, 2 April at 09:00")
 
 
 async def outbox_of(runner: Runner, address: str) -> list[Any]:
@@ -250,7 +250,7 @@ async def test_a_year_of_reminders_for_those_who_asked_and_none_for_the_others(
     # The visit's own reminder, the day before; nothing else.
     ((visit_day, visit_text),) = others
     assert visit_day == date(2027, 4, 1)
-    assert visit_text.startswith("Reminder: tomorrow, Fri, 2 April, at 09:00")
+    assert visit_text.startswith("Reminder: tomorrow, Friday, 2 April, at 09:00")
 
     for who in ("B", "C", "D", "E"):
         assert inbox.of(who) == [], who

@@ -178,10 +178,13 @@ async def test_the_page_gets_what_waits_for_its_conversation(
     runner = client.app[RUNNER]
     lost = await runner.handle(InboundMessage("web", CHAT, "", language_hint="en"))
     assert lost  # stored, and the request that was to carry it is gone
-    first = await client.get(f"/api/chat/{CHAT}")
-    messages = (await first.json())["messages"]
-    assert [m["text"] for m in messages if m["from"] == "bot"] == [r.text for r in lost]
-    assert messages[-1]["choices"]
-    again = await client.get(f"/api/chat/{CHAT}")  # delivered now: its text is not kept
-    assert (await again.json())["messages"] == []
+    first = await (await client.get(f"/api/chat/{CHAT}")).json()
+    shown = [m["text"] for m in first["messages"] if m["from"] == "bot"] + [
+        r["text"] for r in first["current"]
+    ]
+    assert shown == [r.text for r in lost]  # the waiting reply, once: it is the question asked
+    assert first["current"][-1]["choices"] and first["language"] == "en"
+    again = await (await client.get(f"/api/chat/{CHAT}")).json()
+    assert again["messages"] == []  # delivered now: without consent its text is not kept
+    assert [r["text"] for r in again["current"]] == [r.text for r in lost]
     assert (await client.get("/api/chat/not-hex")).status == 400
