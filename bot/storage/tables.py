@@ -15,9 +15,11 @@ from bot.storage.models import (
     Case,
     Contact,
     Conversation,
+    LinkCode,
     Message,
     OfficeRow,
     Outbox,
+    Person,
     Staff,
     StaffAuthFailure,
     StaffToken,
@@ -36,3 +38,5 @@ AUDIT = cast(Table, AuditEntry.__table__)
 CASES = cast(Table, Case.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)
+PEOPLE = cast(Table, Person.__table__)
+LINK_CODES = cast(Table, LinkCode.__table__)
