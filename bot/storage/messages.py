@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, case, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from bot.storage.tables import CONTACTS, MESSAGES
 
@@ -20,9 +20,15 @@ RECEIVED, PROCESSED, QUEUED, SENT, DELIVERED, FAILED = (
     "failed",
 )
 INTERRUPTED = "interrupted"  # handed to a channel just before a crash: it may have arrived
+READ = "read"  # WhatsApp says the person opened it
+# Failed for good on its channel (blocked, not on WhatsApp, no template outside the window, an
+# SMS delivery report of failure): an outbox message then goes to the person's next channel.
+# "failed" is an error that may pass (refused connections, 5xx): retried on the same channel.
+UNDELIVERABLE = "undeliverable"
+WENT_OUT = (SENT, DELIVERED, READ)
 
 _m, _c = MESSAGES.c, CONTACTS.c
-FINAL = (SENT, DELIVERED, FAILED)
+FINAL = (SENT, DELIVERED, FAILED, READ, UNDELIVERABLE)
 # A reply's text and buttons are kept until it has gone out; after that only for a person who
 # consented to Komek keeping their conversation.
 _CONSENTED = select(_c.consent).where(_c.id == _m.contact_id).scalar_subquery()
@@ -61,3 +67,70 @@ def statuses(message_ids: list[int]) -> Callable[[Connection], dict[int, str]]:
         return {int(i): str(status) for i, status in rows}
 
     return work
+
+
+# How far a message got, for a provider's status callbacks, which may arrive out of order: a
+# status only moves a message forward ("delivered" after "read" changes nothing), and a failure
+# counts only while nothing better is known.
+_RANK = {QUEUED: 0, INTERRUPTED: 0, SENT: 1, DELIVERED: 2, READ: 3}
+_BEFORE = {status: tuple(s for s, r in _RANK.items() if r < rank) for status, rank in _RANK.items()}
+
+
+def progress(
+    channel: str, external_id: str, status: str, error: str | None, now: datetime
+) -> Callable[[Connection], int | None]:
+    """Record a provider's word on an outbound message it knows by `external_id`; the message's
+    id when that changed it, None otherwise (unknown, or already further)."""
+    earlier = _BEFORE.get(status, (QUEUED, INTERRUPTED, SENT))
+
+    def work(connection: Connection) -> int | None:
+        found = connection.execute(
+            select(_m.id).where(
+                _m.channel == channel,
+                _m.direction == "out",
+                _m.external_id == external_id,
+                _m.status.in_(earlier),
+            )
+        ).scalar()
+        if found is None:
+            return None
+        mark([int(found)], status, error, now)(connection)
+        return int(found)
+
+    return work
+
+
+def set_external_id(message_id: int, external_id: str) -> Callable[[Connection], None]:
+    """The provider's id of an outbound message, for its status callbacks."""
+
+    def work(connection: Connection) -> None:
+        connection.execute(
+            update(MESSAGES).where(_m.id == message_id).values(external_id=external_id)
+        )
+
+    return work
+
+
+def last_inbound(connection: Connection, contact_ids: list[int]) -> dict[int, datetime]:
+    """When each of these contacts last wrote, to order them (contacts that never did, or whose
+    messages are past retention, are absent). On SQLite the values are naive: compare them only
+    with each other, and ask `wrote_since` for a comparison with a clock's time."""
+    if not contact_ids:
+        return {}
+    rows = connection.execute(
+        select(_m.contact_id, func.max(_m.created_at))
+        .where(_m.contact_id.in_(contact_ids), _m.direction == "in")
+        .group_by(_m.contact_id)
+    )
+    return {int(contact): at for contact, at in rows if at is not None}
+
+
+def wrote_since(connection: Connection, contact_id: int, since: datetime) -> bool:
+    """Whether the contact wrote at `since` or later (the comparison made by the database, with
+    `since` stored as every time is)."""
+    found = connection.execute(
+        select(_m.id)
+        .where(_m.contact_id == contact_id, _m.direction == "in", _m.created_at >= since)
+        .limit(1)
+    ).first()
+    return found is not None
