@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
@@ -100,13 +101,80 @@ def progress(
     return work
 
 
-def set_external_id(message_id: int, external_id: str) -> Callable[[Connection], None]:
-    """The provider's id of an outbound message, for its status callbacks."""
+_SENT_AS = (
+    update(MESSAGES)
+    .where(_m.id == bindparam("message"))
+    .values(external_id=bindparam("provider_id"), template=bindparam("template_name"))
+)
+
+
+def sent_as(
+    sent: list[tuple[int, str | None, str | None]], now: datetime
+) -> Callable[[Connection], None]:
+    """Messages that went out: (id, the provider's id for its status callbacks, the template
+    it went as), marked sent in one transaction."""
 
     def work(connection: Connection) -> None:
-        connection.execute(
-            update(MESSAGES).where(_m.id == message_id).values(external_id=external_id)
+        named = [
+            {"message": i, "provider_id": provider, "template_name": template}
+            for i, provider, template in sent
+            if provider is not None or template is not None
+        ]
+        if named:
+            connection.execute(_SENT_AS, named)
+        mark([i for i, _, _ in sent], SENT, None, now)(connection)
+
+    return work
+
+
+def _of_address(channel: str, address: str) -> Any:
+    return select(_c.id).where(_c.channel == channel, _c.address == address).scalar_subquery()
+
+
+def wrote_since_address(
+    channel: str, address: str, since: datetime
+) -> Callable[[Connection], bool]:
+    """Whether the contact at this address wrote at `since` or later."""
+
+    def work(connection: Connection) -> bool:
+        found = connection.execute(
+            select(_m.id)
+            .where(
+                _m.contact_id == _of_address(channel, address),
+                _m.direction == "in",
+                _m.created_at >= since,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    return work
+
+
+def may_start(
+    channel: str, address: str, since: datetime, limit: int
+) -> Callable[[Connection], bool]:
+    """Whether a template may go to this address under a cap of `limit` people sent templates
+    since `since`: yes for someone who got one since (counted already), and for someone new
+    while fewer than `limit` did."""
+
+    def work(connection: Connection) -> bool:
+        templated = (
+            _m.channel == channel,
+            _m.direction == "out",
+            _m.template.is_not(None),
+            _m.created_at >= since,
+            _m.status.in_((QUEUED, *WENT_OUT)),
         )
+        again = connection.execute(
+            select(_m.id).where(*templated, _m.contact_id == _of_address(channel, address)).limit(1)
+        ).first()
+        if again is not None:
+            return True
+        people = connection.execute(
+            select(func.count(func.distinct(_m.contact_id))).where(*templated)
+        ).scalar_one()
+        return int(people) < limit
 
     return work
 
@@ -134,3 +202,17 @@ def wrote_since(connection: Connection, contact_id: int, since: datetime) -> boo
         .limit(1)
     ).first()
     return found is not None
+
+
+def outbound(channel: str, external_id: str) -> Callable[[Connection], tuple[int, int] | None]:
+    """(id, contact) of the outbound message the provider knows by this id."""
+
+    def work(connection: Connection) -> tuple[int, int] | None:
+        row = connection.execute(
+            select(_m.id, _m.contact_id).where(
+                _m.channel == channel, _m.direction == "out", _m.external_id == external_id
+            )
+        ).first()
+        return None if row is None else (int(row.id), int(row.contact_id))
+
+    return work

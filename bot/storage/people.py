@@ -7,7 +7,7 @@ nobody has no person; it is then the whole of the person as Komek knows them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -111,3 +111,17 @@ def same_address(connection: Connection, channels: Iterable[str], address: str) 
             select(_c.id).where(_c.channel.in_(list(channels)), _c.address == address)
         ).scalars()
     ]
+
+
+def unreachable(contact_id: int, reason: str) -> Callable[[Connection], None]:
+    """The contact's channel cannot reach it: off every route (opted out, with the reason),
+    until the person writes from it again."""
+
+    def work(connection: Connection) -> None:
+        connection.execute(
+            update(CONTACTS)
+            .where(_c.id == contact_id)
+            .values(opted_out=True, unreachable=reason[:40])
+        )
+
+    return work
