@@ -28,6 +28,7 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -105,7 +106,7 @@ def split_text(text: str, limit: int = cloud.TEXT_LIMIT) -> list[str]:
     return [stripped for part in parts if (stripped := part.rstrip())]
 
 
-def shapes(to: str, reply: Outgoing, list_button: str) -> list[dict[str, object]]:
+def shapes(to: str, reply: Outgoing, list_button: str) -> list[dict[str, Any]]:
     """The Cloud API messages for one reply: buttons, a list, or text with a numbered menu."""
     body = reply.text or "…"
     choices = reply.choices
@@ -279,7 +280,7 @@ class WhatsAppChannel:
             wamid = await self._post(payload, address)
         return wamid, None
 
-    async def _post(self, payload: dict[str, object], address: str) -> str:
+    async def _post(self, payload: dict[str, Any], address: str) -> str:
         """One Cloud API call, again after a rate limit (with growing pauses, the person's next
         outbox message held as long) and after a connection that could not be made."""
         refused = limited = 0

@@ -114,7 +114,7 @@ def _template(path: Path, number: int, entry: Any) -> Template:
             path, name, f"parameters: the form's own, in any order: {list(parameters(serves))}"
         )
     form = FORMS[serves]
-    if form.startswith("{") or form.rstrip(".").endswith("}"):
+    if form.startswith("{") or form.endswith("}"):
         raise _fail(path, name, "the form starts or ends with a parameter: Meta refuses that")
     languages = entry.get("languages")
     if not isinstance(languages, dict) or not languages:
