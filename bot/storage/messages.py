@@ -151,14 +151,20 @@ def wrote_since_address(
     return work
 
 
+TIER_LOCK = 0x6B6F6D656B  # PostgreSQL advisory lock: one reservation at a time
+
+
 def may_start(
-    channel: str, address: str, since: datetime, limit: int
+    channel: str, address: str, message_id: int, template: str, *, since: datetime, limit: int
 ) -> Callable[[Connection], bool]:
-    """Whether a template may go to this address under a cap of `limit` people sent templates
-    since `since`: yes for someone who got one since (counted already), and for someone new
-    while fewer than `limit` did."""
+    """Reserve a template for this message under a cap of `limit` people sent templates since
+    `since`: yes for someone who got one since (counted already), and for someone new while
+    fewer than `limit` did. The message is marked with the template at once, so that sends
+    side by side count each other."""
 
     def work(connection: Connection) -> bool:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(TIER_LOCK)))
         templated = (
             _m.channel == channel,
             _m.direction == "out",
@@ -169,12 +175,14 @@ def may_start(
         again = connection.execute(
             select(_m.id).where(*templated, _m.contact_id == _of_address(channel, address)).limit(1)
         ).first()
-        if again is not None:
-            return True
-        people = connection.execute(
-            select(func.count(func.distinct(_m.contact_id))).where(*templated)
-        ).scalar_one()
-        return int(people) < limit
+        if again is None:
+            people = connection.execute(
+                select(func.count(func.distinct(_m.contact_id))).where(*templated)
+            ).scalar_one()
+            if int(people) >= limit:
+                return False
+        connection.execute(update(MESSAGES).where(_m.id == message_id).values(template=template))
+        return True
 
     return work
 

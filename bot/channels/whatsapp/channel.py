@@ -263,7 +263,15 @@ class WhatsAppChannel:
                         f" in {notice.language}",
                     )
                 limit = self.daily_recipients
-                if not await db.run(messages.may_start(CHANNEL, address, tier_since(now), limit)):
+                reserve = messages.may_start(
+                    CHANNEL,
+                    address,
+                    reply.message_id,
+                    template.name,
+                    since=tier_since(now),
+                    limit=limit,
+                )
+                if not await db.run(reserve):
                     raise CloudError(
                         cloud.UNDELIVERABLE, None, f"the daily limit of {limit} people is reached"
                     )

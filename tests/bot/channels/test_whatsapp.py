@@ -12,13 +12,13 @@ import hmac
 import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from bot.channels.whatsapp import channel as whatsapp
 from bot.channels.whatsapp.channel import WEBHOOK_PATH, WHATSAPP, shapes, split_text
@@ -30,6 +30,7 @@ from bot.conversation.runner import Runner
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.forms import FORMS
 from bot.delivery.notices import renderers
+from bot.delivery.outbox import Claimed, Rendered, enqueue
 from bot.delivery.senders import Notice, Outgoing
 from bot.i18n.translator import Translator
 from bot.server import create_app
@@ -420,3 +421,52 @@ def test_the_registry_covers_every_outbox_message_and_prints_submissions(
     assert registry.for_notice(notice) is None  # nothing approved in the packaged registry
     (template,) = [t for t in registry.templates if t.serves == "visit_reminder"]
     assert template.body_parameters(notice) == ["дс, 30 қараша", "09:00", "-", "-"]
+
+
+def note(connection: Connection, row: Claimed, language: str, now: datetime) -> Rendered:
+    del connection, row, now
+    return Rendered(f"Komek [{language}]", Notice("quarter_new", language))
+
+
+async def test_inside_the_window_free_text_outside_a_template_within_the_daily_limit(
+    stub: CloudApiStub, aiohttp_client: Any, tmp_path: Path, translator: Translator
+) -> None:
+    app = create_app(config(tmp_path, stub, whatsapp_daily_recipients=1), translator)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    runner = client.app[RUNNER]
+    runner.clock = lambda: NOW
+    people = {"77011234561": NOW - timedelta(hours=1)}  # wrote an hour ago: inside the window
+    people |= {f"7701123456{n}": NOW - timedelta(days=2) for n in (2, 3)}  # two days ago
+
+    def seed(connection: Connection) -> None:
+        for n, (wa_id, wrote) in enumerate(people.items()):
+            contact_id = connection.execute(
+                insert(CONTACTS)
+                .values(
+                    channel="whatsapp", address=f"+{wa_id}", language="kk", consent=True,
+                    opted_out=False, created_at=wrote,
+                )
+                .returning(CONTACTS.c.id)
+            ).scalar_one()  # fmt: skip
+            connection.execute(
+                insert(MESSAGES).values(
+                    contact_id=contact_id, channel="whatsapp", direction="in",
+                    status="processed", created_at=wrote, updated_at=wrote,
+                )
+            )  # fmt: skip
+            enqueue(
+                connection, key=f"n:{n}", contact_id=contact_id, kind="note", payload={},
+                due_at=NOW, now=NOW,
+            )  # fmt: skip
+
+    await asyncio.sleep(0.3)  # the server's own dispatcher has looked once, and sleeps
+    await runner.db.run(seed)
+    assert await Dispatcher(runner, {"note": note}).dispatch_once() == 3
+    inside, outside = stub.sent("77011234561"), stub.sent("77011234562")
+    assert [c.kind for c in inside] == ["text"] and inside[0].body == "Komek [kk]"
+    assert [c.kind for c in outside] == ["template"]
+    assert outside[0].payload["template"]["name"] == "komek_quarter_new"
+    assert stub.sent("77011234563") == []  # the account's daily limit of one person is reached
+    rows = await runner.db.run(lambda c: c.execute(select(OUTBOX).order_by(OUTBOX.c.id)).all())
+    assert [r.status for r in rows] == ["sent", "sent", "failed"]
+    assert "daily limit" in rows[2].tried[0]["error"]
