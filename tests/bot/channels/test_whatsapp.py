@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +25,10 @@ from sqlalchemy import Connection, insert, select
 from bot.channels.whatsapp import channel as whatsapp
 from bot.channels.whatsapp.channel import WEBHOOK_PATH, WHATSAPP, shapes, split_text
 from bot.channels.whatsapp.notifications import SIGNATURE_HEADER
-from bot.channels.whatsapp.templates import REGISTRY, Registry, load, submissions
-from bot.config import Config
+from bot.channels.whatsapp.templates import REGISTRY, Registry, TemplateError, load, submissions
+from bot.cli.main import main
+from bot.config import Config, ConfigError
+from bot.config import load as load_config
 from bot.contacts.linking import link_by_phone
 from bot.conversation.runner import Runner
 from bot.delivery.dispatcher import Dispatcher
@@ -470,3 +474,80 @@ async def test_inside_the_window_free_text_outside_a_template_within_the_daily_l
     rows = await runner.db.run(lambda c: c.execute(select(OUTBOX).order_by(OUTBOX.c.id)).all())
     assert [r.status for r in rows] == ["sent", "sent", "failed"]
     assert "daily limit" in rows[2].tried[0]["error"]
+
+
+# -- configuration and the command ------------------------------------------------------------
+
+WHATSAPP_ENV = {
+    "KOMEK_WHATSAPP_TOKEN": "t",
+    "KOMEK_WHATSAPP_PHONE_NUMBER_ID": "123",
+    "KOMEK_WHATSAPP_APP_SECRET": "s",
+    "KOMEK_WHATSAPP_VERIFY_TOKEN": "v",
+}
+
+
+def test_whatsapp_is_on_with_all_four_settings_and_off_without_them(tmp_path: Path) -> None:
+    assert not load_config({}).whatsapp
+    settings = load_config(WHATSAPP_ENV)
+    assert settings.whatsapp and settings.whatsapp_rate == 80.0
+    assert settings.whatsapp_api_url == "https://graph.facebook.com/v21.0"
+    registry = tmp_path / "approved.yaml"
+    registry.write_text("templates: []\n")
+    given = load_config(
+        {
+            **WHATSAPP_ENV,
+            "KOMEK_WHATSAPP_API_URL": "http://127.0.0.1:9/",
+            "KOMEK_WHATSAPP_RATE": "20",
+            "KOMEK_WHATSAPP_DAILY_RECIPIENTS": "250",
+            "KOMEK_WHATSAPP_TEMPLATES": str(registry),
+        }
+    )
+    assert (given.whatsapp_api_url, given.whatsapp_rate) == ("http://127.0.0.1:9", 20.0)
+    assert (given.whatsapp_daily_recipients, given.whatsapp_templates) == (250, registry)
+    for wrong, says in (
+        ({"KOMEK_WHATSAPP_TOKEN": ""}, "KOMEK_WHATSAPP_TOKEN unset"),
+        ({"KOMEK_WHATSAPP_PHONE_NUMBER_ID": "+7701"}, "the number's id"),
+        ({"KOMEK_WHATSAPP_API_URL": "graph"}, "http(s)"),
+        ({"KOMEK_WHATSAPP_RATE": "fast"}, "KOMEK_WHATSAPP_RATE"),
+        ({"KOMEK_WHATSAPP_DAILY_RECIPIENTS": "0"}, "KOMEK_WHATSAPP_DAILY_RECIPIENTS"),
+        ({"KOMEK_WHATSAPP_TEMPLATES": str(tmp_path / "none.yaml")}, "names no file"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(says)):
+            load_config({**WHATSAPP_ENV, **wrong})
+
+
+def test_a_broken_registry_is_refused_naming_the_entry(tmp_path: Path) -> None:
+    path = tmp_path / "templates.yaml"
+    for text, says in (
+        ("[]", "templates:"),
+        ("templates: [{name: Bad-Name}]", "name:"),
+        ("templates: [{name: a, serves: nothing}]", "serves:"),
+        ("templates: [{name: a, serves: quarter_new, category: marketing}]", "category:"),
+        (
+            "templates: [{name: a, serves: quarter_new, category: utility, parameters: [x]}]",
+            "parameters:",
+        ),
+        (
+            "templates: [{name: a, serves: quarter_new, category: utility, parameters: [],"
+            " languages: {kz: approved}}]",
+            "languages:",
+        ),
+    ):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(TemplateError, match=re.escape(says)):
+            load(path)
+
+
+def test_komek_whatsapp_templates_prints_what_to_submit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KOMEK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    out = io.StringIO()
+    assert main(["whatsapp", "templates"], out=out) == 0
+    shown = out.getvalue()
+    assert "komek_visit_reminder [kk] UTILITY (pending)" in shown and "{{4}} e.g." in shown
+    out = io.StringIO()
+    assert main(["whatsapp", "templates", "--json"], out=out) == 0
+    bodies = json.loads(out.getvalue())
+    assert {b["language"] for b in bodies} == {"kk", "ru", "en"}
+    assert all(b["category"] == "UTILITY" and "status" not in b for b in bodies)

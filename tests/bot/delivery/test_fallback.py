@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, insert, select, update
 
 from bot.contacts.linking import link
@@ -19,8 +20,9 @@ from bot.delivery.outbox import Claimed, Rendered, enqueue
 from bot.delivery.senders import Notice, Outgoing
 from bot.staff.accounts import Member
 from bot.staff.campaigns import retry_failed, status
+from bot.staff.timeline import TimelineError, timeline
 from bot.storage import messages
-from bot.storage.tables import CAMPAIGNS, CONTACTS, MESSAGES, OUTBOX, STAFF
+from bot.storage.tables import CAMPAIGNS, CASES, CONTACTS, MESSAGES, OUTBOX, STAFF
 from tests.bot.conversation import test_runner
 
 runner = test_runner.runner
@@ -215,3 +217,26 @@ async def test_stop_on_any_channel_stops_it_and_staff_can_retry_failed_ones(
     shown = await runner.db.run(lambda c: status(c, member, 1, recipients=True))
     assert shown["outbox"] == {"skipped": 1} and shown["by_fallback"] == 0
     assert [a["channel"] for a in shown["recipients"][0]["attempts"]] == ["telegram", "sms"]
+
+    def case(connection: Connection) -> int:
+        return int(
+            connection.execute(
+                insert(CASES)
+                .values(
+                    staff_id=member.id, name="Айгүл", phone="+77011234567", region="astana",
+                    language="kk", sms_contact_id=ids["sms"], link_code="c1", created_at=NOW,
+                    updated_at=NOW,
+                )
+                .returning(CASES.c.id)
+            ).scalar_one()
+        )  # fmt: skip
+
+    case_id = await runner.db.run(case)
+    shown = await runner.db.run(lambda c: timeline(c, member, case_id))
+    assert shown["channels"] == ["sms", "telegram"]  # the chat is linked to the case's phone
+    (outbox,) = [e for e in shown["events"] if e["kind"] == "note"]
+    assert [a["outcome"] for a in outbox["attempts"]] == ["undeliverable", "undeliverable"]
+    assert {e["channel"] for e in shown["events"] if e["kind"] == "message"} == {"telegram", "sms"}
+    other = Member(member.id + 1, "someone", "B", "worker", "astana")
+    with pytest.raises(TimelineError):
+        await runner.db.run(lambda c: timeline(c, other, case_id))
