@@ -421,7 +421,7 @@ class Runner:
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
-            Outgoing(message_id, text, choices, document)
+            Outgoing(message_id, text, choices, document, language=language)
             for message_id, (text, choices), document in zip(ids, rendered, documents, strict=True)
         ]
 

@@ -45,14 +45,17 @@ class Notice:
 class Outgoing:
     """A message ready for its channel: the text (with a numbered menu where the channel has no
     buttons), the choices for channels that draw buttons, a file for channels that take one,
-    and, for a message that is not a reply, what it says as data (`notice`). `message_id` is
-    its row in `messages`, where the channel records how sending went."""
+    and, for a message that is not a reply, what it says as data (`notice`); `language`, where
+    known, is the one it is written in (for a channel's own words around it, such as the label
+    of a list's button). `message_id` is its row in `messages`, where the channel records how
+    sending went."""
 
     message_id: int
     text: str
     choices: tuple[tuple[str, str], ...] = ()
     document: Document | None = None
     notice: Notice | None = None
+    language: str | None = None
 
 
 # Sends the messages, in order, to one address of the channel, and records how each went.

@@ -282,7 +282,7 @@ class WhatsAppChannel:
                     template.body_parameters(notice),
                 )
                 return await self._post(payload, address), template.name
-        language = notice.language if notice is not None else "ru"
+        language = notice.language if notice is not None else reply.language or "ru"
         wamid = ""
         for payload in shapes(to, reply, self.list_button.get(language, "")):
             wamid = await self._post(payload, address)

@@ -248,6 +248,12 @@ async def test_a_family_is_assessed_books_a_visit_and_is_reminded_by_template(
     assert result_word in said
     kinds = {call.kind for call in stub.sent(wa_id)}
     assert {"button", "list", "text"} <= kinds  # buttons, a list, and the numbered menus
+    labels = {
+        c.payload["interactive"]["action"]["button"] for c in stub.sent(wa_id) if c.kind == "list"
+    }
+    assert labels == {
+        {"1": "Жауапты таңдаңыз", "2": "Выбрать ответ", "3": "Choose an answer"}[choice]
+    }
     for answer in (visit_word, *VISIT):
         await say(client, stub, wa_id, answer)
     runner = client.app[RUNNER]

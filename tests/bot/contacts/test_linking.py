@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, select
 
 from bot.contacts.linking import issue, link_by_phone, redeem, route, stopped
+from bot.conversation.forget import forget, hashed_address
 from bot.storage import people
 from bot.storage.database import Database
 from bot.storage.db import upgrade
@@ -67,6 +68,14 @@ async def test_contacts_are_linked_by_phone_and_by_codes(tmp_path: Path) -> None
         assert len(person(connection, web)) == 5
         found = connection.execute(select(CONTACTS.c.person_id).distinct()).scalars().all()
         assert len(found) == 1
+        # FORGET on WhatsApp: that contact is no longer known to be the same person.
+        forget(connection, wa, b"k" * 32, NOW)
+        assert person(connection, wa) == {
+            ("whatsapp", hashed_address(b"k" * 32, "whatsapp", phone))
+        }
+        assert ("whatsapp", phone) not in person(connection, sms) and len(
+            person(connection, sms)
+        ) == 4
 
     try:
         await db.run(work)
