@@ -1,9 +1,10 @@
-"""Telegram webhook under load, run by `make bench`.
+"""Telegram and WhatsApp webhooks under load, run by `make bench`.
 
-N simulated people each send 12 messages to the Telegram webhook one after another (the next only
-after the reply to the previous has reached the Bot API), C people at a time. Replies are received
-by a local Bot API stub in this process. Every step is durable: each update is recorded in the
-database before the webhook answers 200. Printed per setup: updates/s, p50/p90/p99 end-to-end
+N simulated people each send 12 messages to the channel's webhook one after another (the next
+only after the reply to the previous has reached the provider's API), C people at a time. Replies
+are received by a local Bot API or Cloud API stub in this process (WhatsApp's notifications are
+signed with the app secret, as Meta signs them). Every step is durable: each update is recorded
+in the database before the webhook answers 200. Printed per setup: updates/s, p50/p90/p99 end-to-end
 latency (update posted -> reply received by the stub), replies vs sent, and the servers' RSS.
 
 Setups: one worker on SQLite; two workers on PostgreSQL + Redis (skipped with a note when they are
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import itertools
+import json
 import statistics
 import tempfile
 import time
@@ -35,6 +39,9 @@ SECRET = "bench-secret"
 SCRIPT = ["/start", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "menu", "2"]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+WA_TOKEN = "bench-wa-token"
+WA_NUMBER = "1000000001"
+WA_SECRET = "bench-app-secret"
 
 
 class Stub:
@@ -49,6 +56,7 @@ class Stub:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self.handle)
+        app.router.add_post("/{number}/messages", self.whatsapp)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,6 +92,68 @@ class Stub:
             result = True
         return web.json_response({"ok": True, "result": result})
 
+    async def whatsapp(self, request: web.Request) -> web.Response:
+        """The Cloud API's messages endpoint: a waiter resolves when its number gets a reply."""
+        payload = await request.json()
+        self.replies += 1
+        to = int(payload["to"])
+        waiter = self.waiting.pop(to, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(time.perf_counter())
+        return web.json_response(
+            {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.{self.replies}"}]}
+        )
+
+
+def whatsapp_notification(number: int, text: str, message_id: int) -> bytes:
+    message = {
+        "from": str(number),
+        "id": f"wamid.in{message_id}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": "start" if text == "/start" else text},
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "77010000000", "phone_number_id": WA_NUMBER},
+        "contacts": [{"profile": {"name": "A"}, "wa_id": str(number)}],
+        "messages": [message],
+    }
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+
+
+async def post_update(
+    client: aiohttp.ClientSession, url: str, channel: str, *, chat: int, text: str, update_id: int
+) -> int:
+    """One message to the channel's webhook, as the provider sends it; the HTTP status."""
+    if channel == "whatsapp":
+        raw = whatsapp_notification(chat, text, update_id)
+        signature = "sha256=" + hmac.new(WA_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+        async with client.post(f"{url}/whatsapp/webhook", data=raw, headers=headers) as response:
+            return response.status
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "A", "language_code": "kk"},
+            "text": text,
+        },
+    }
+    async with client.post(
+        f"{url}/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+    ) as response:
+        return response.status
+
 
 async def person(
     client: aiohttp.ClientSession,
@@ -93,33 +163,22 @@ async def person(
     chat: int,
     counter: itertools.count[int],
     latencies: list[float],
+    channel: str = "telegram",
 ) -> int:
     sent = 0
     workers = itertools.cycle(servers)
     loop = asyncio.get_running_loop()
     for text in SCRIPT:
         update_id = next(counter)
-        update = {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": int(time.time()),
-                "chat": {"id": chat, "type": "private"},
-                "from": {"id": chat, "is_bot": False, "first_name": "A", "language_code": "kk"},
-                "text": text,
-            },
-        }
         waiter: asyncio.Future[float] = loop.create_future()
         stub.waiting[chat] = waiter
         started = time.perf_counter()
         server = next(workers)
-        async with client.post(
-            f"{server.url}/telegram/webhook",
-            json=update,
-            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-        ) as response:
-            if response.status != 200:
-                raise RuntimeError(f"webhook answered {response.status}")
+        status = await post_update(
+            client, server.url, channel, chat=chat, text=text, update_id=update_id
+        )
+        if status != 200:
+            raise RuntimeError(f"webhook answered {status}")
         sent += 1
         try:
             arrived = await asyncio.wait_for(waiter, timeout=10)
@@ -142,15 +201,27 @@ def rss_mib(server: Server) -> tuple[float, float]:
     )
 
 
-async def run(name: str, env: dict[str, str], workers: int, people: int, concurrency: int) -> None:
+async def run(  # noqa: PLR0917
+    name: str, env: dict[str, str], workers: int, people: int, concurrency: int, channel: str
+) -> None:
     stub = Stub()
     await stub.start()
-    env = {
-        **env,
-        "KOMEK_TELEGRAM_TOKEN": TOKEN,
-        "KOMEK_TELEGRAM_API_URL": stub.url,
-        "KOMEK_TELEGRAM_WEBHOOK_SECRET": SECRET,
-    }
+    if channel == "whatsapp":
+        env = {
+            **env,
+            "KOMEK_WHATSAPP_TOKEN": WA_TOKEN,
+            "KOMEK_WHATSAPP_PHONE_NUMBER_ID": WA_NUMBER,
+            "KOMEK_WHATSAPP_APP_SECRET": WA_SECRET,
+            "KOMEK_WHATSAPP_VERIFY_TOKEN": "bench-verify",
+            "KOMEK_WHATSAPP_API_URL": stub.url,
+        }
+    else:
+        env = {
+            **env,
+            "KOMEK_TELEGRAM_TOKEN": TOKEN,
+            "KOMEK_TELEGRAM_API_URL": stub.url,
+            "KOMEK_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        }
     with tempfile.TemporaryDirectory() as tmp:
         servers = [Server(env, Path(tmp) / f"worker{n}.log") for n in range(workers)]
         await asyncio.gather(*(s.start() for s in servers))
@@ -164,11 +235,18 @@ async def run(name: str, env: dict[str, str], workers: int, people: int, concurr
                 async def one(chat: int) -> int:
                     async with gate:
                         return await person(
-                            client, servers, stub, chat=chat, counter=counter, latencies=latencies
+                            client,
+                            servers,
+                            stub,
+                            chat=chat,
+                            counter=counter,
+                            latencies=latencies,
+                            channel=channel,
                         )
 
                 started = time.perf_counter()
-                sent = sum(await asyncio.gather(*(one(10_000 + n) for n in range(people))))
+                first = 77011000000 if channel == "whatsapp" else 10_000  # WhatsApp: a phone
+                sent = sum(await asyncio.gather(*(one(first + n) for n in range(people))))
                 elapsed = time.perf_counter() - started
             memory = [rss_mib(s) for s in servers]
         finally:
@@ -180,7 +258,9 @@ async def run(name: str, env: dict[str, str], workers: int, people: int, concurr
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
 
-    print(f"\n  {name}: {people} people × {len(SCRIPT)} messages, {concurrency} at a time")
+    print(
+        f"\n  {channel}, {name}: {people} people × {len(SCRIPT)} messages, {concurrency} at a time"
+    )
     print(f"    updates/s          {sent / elapsed:8.0f}")
     print(
         f"    latency ms         p50 {pct(0.5):6.1f}   p90 {pct(0.9):6.1f}   p99 {pct(0.99):6.1f}"
@@ -212,36 +292,40 @@ async def drop(name: str) -> None:
     await admin.close()
 
 
-async def main(people: int, concurrency: int, setup: str) -> None:
-    print("Telegram webhook load (every update recorded before its 200)")
+async def main(people: int, concurrency: int, setup: str, channels: list[str]) -> None:
+    print("Webhook load (every update recorded before its 200)")
     if setup in ("all", "sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            await run(
-                "one worker, SQLite",
-                {"KOMEK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"},
-                1,
-                people,
-                concurrency,
-            )
+        for channel in channels:
+            with tempfile.TemporaryDirectory() as tmp:
+                await run(
+                    "one worker, SQLite",
+                    {"KOMEK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"},
+                    1,
+                    people,
+                    concurrency,
+                    channel,
+                )
     if setup == "sqlite":
         return
-    name = await postgres_database()
-    if name is None:
-        print("\n  two workers, PostgreSQL + Redis: skipped (PostgreSQL not reachable)")
-        return
-    try:
-        await run(
-            "two workers, PostgreSQL + Redis",
-            {
-                "KOMEK_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
-                "KOMEK_REDIS_URL": REDIS_URL,
-            },
-            2,
-            people,
-            concurrency,
-        )
-    finally:
-        await drop(name)
+    for channel in channels:
+        name = await postgres_database()
+        if name is None:
+            print("\n  two workers, PostgreSQL + Redis: skipped (PostgreSQL not reachable)")
+            return
+        try:
+            await run(
+                "two workers, PostgreSQL + Redis",
+                {
+                    "KOMEK_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
+                    "KOMEK_REDIS_URL": REDIS_URL,
+                },
+                2,
+                people,
+                concurrency,
+                channel,
+            )
+        finally:
+            await drop(name)
 
 
 if __name__ == "__main__":
@@ -249,5 +333,7 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--setup", choices=("all", "sqlite", "postgresql"), default="all")
+    parser.add_argument("--channel", choices=("all", "telegram", "whatsapp"), default="all")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.people, arguments.concurrency, arguments.setup))
+    chosen = ["telegram", "whatsapp"] if arguments.channel == "all" else [arguments.channel]
+    asyncio.run(main(arguments.people, arguments.concurrency, arguments.setup, chosen))

@@ -10,6 +10,13 @@ from pathlib import Path
 
 DEFAULT_DATABASE = "sqlite+aiosqlite:///var/komek.db"
 TELEGRAM_API = "https://api.telegram.org"
+WHATSAPP_API = "https://graph.facebook.com/v21.0"
+WHATSAPP_SETTINGS = (
+    "KOMEK_WHATSAPP_TOKEN",
+    "KOMEK_WHATSAPP_PHONE_NUMBER_ID",
+    "KOMEK_WHATSAPP_APP_SECRET",
+    "KOMEK_WHATSAPP_VERIFY_TOKEN",
+)
 
 
 class ConfigError(ValueError):
@@ -42,6 +49,21 @@ class Config:
     token_days: int = 90  # a staff API token's life
     link_days: int = 30  # a case's Telegram deep link's life
     web_new_per_minute: int = 30  # new web conversations per minute from one address
+    # WhatsApp Business Cloud API: on when the token, number id, app secret and verify token are
+    # all set.
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_url: str = WHATSAPP_API  # the Graph API base, version included
+    whatsapp_rate: float = 80.0  # messages/s the Cloud API takes from one number
+    # Unique people a business may start conversations with in 24 hours (the account's tier).
+    whatsapp_daily_recipients: int = 1000
+    whatsapp_templates: Path | None = None  # the template registry; None: the packaged one
+
+    @property
+    def whatsapp(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
 
     @property
     def sqlite(self) -> bool:
@@ -106,6 +128,32 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             rates[name] = -1.0
         if not 0 < rates[name] <= 10_000:
             raise ConfigError(f"{name} must be a number above 0, got {text!r}")
+    whatsapp = {name: _text(env, name) for name in WHATSAPP_SETTINGS}
+    named = [name for name, value in whatsapp.items() if value is not None]
+    if named and len(named) < len(whatsapp):
+        missing = ", ".join(name for name, value in whatsapp.items() if value is None)
+        raise ConfigError(f"WhatsApp needs all of {', '.join(WHATSAPP_SETTINGS)}; {missing} unset")
+    number_id = whatsapp["KOMEK_WHATSAPP_PHONE_NUMBER_ID"]
+    if number_id is not None and not (number_id.isascii() and number_id.isdecimal()):
+        raise ConfigError("KOMEK_WHATSAPP_PHONE_NUMBER_ID must be the number's id (digits)")
+    whatsapp_api = (_text(env, "KOMEK_WHATSAPP_API_URL") or WHATSAPP_API).rstrip("/")
+    if not whatsapp_api.startswith(("http://", "https://")):
+        raise ConfigError("KOMEK_WHATSAPP_API_URL must be an http(s) URL")
+    rate_text = _text(env, "KOMEK_WHATSAPP_RATE") or "80"
+    try:
+        whatsapp_rate = float(rate_text)
+    except ValueError:
+        whatsapp_rate = -1.0
+    if not 0 < whatsapp_rate <= 10_000:
+        raise ConfigError(f"KOMEK_WHATSAPP_RATE must be a number above 0, got {rate_text!r}")
+    tier = _text(env, "KOMEK_WHATSAPP_DAILY_RECIPIENTS") or "1000"
+    if not tier.isdecimal() or not 1 <= int(tier) <= 10_000_000:
+        raise ConfigError(
+            f"KOMEK_WHATSAPP_DAILY_RECIPIENTS must be a whole number above 0, got {tier!r}"
+        )
+    templates = _text(env, "KOMEK_WHATSAPP_TEMPLATES")
+    if templates is not None and not Path(templates).is_file():
+        raise ConfigError(f"KOMEK_WHATSAPP_TEMPLATES names no file: {templates!r}")
     secret = _text(env, "KOMEK_SECRET_KEY")
     if secret is not None and len(secret) < 32:
         raise ConfigError(
@@ -144,4 +192,12 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         kannel_sendsms_url=sendsms,
         kannel_username=_text(env, "KOMEK_KANNEL_USERNAME"),
         kannel_password=_text(env, "KOMEK_KANNEL_PASSWORD"),
+        whatsapp_token=whatsapp["KOMEK_WHATSAPP_TOKEN"],
+        whatsapp_phone_number_id=number_id,
+        whatsapp_app_secret=whatsapp["KOMEK_WHATSAPP_APP_SECRET"],
+        whatsapp_verify_token=whatsapp["KOMEK_WHATSAPP_VERIFY_TOKEN"],
+        whatsapp_api_url=whatsapp_api,
+        whatsapp_rate=whatsapp_rate,
+        whatsapp_daily_recipients=int(tier),
+        whatsapp_templates=None if templates is None else Path(templates),
     )

@@ -1,8 +1,8 @@
-"""The app factory: one aiohttp application with the channels (web chat, SMS, Telegram), the
-staff API, `/healthz`, `/readyz` and `/metrics`, with typed state. The database, the runner and
-the catalogs are opened and closed with the app; each channel registers its sender in the
-runner's `senders` when it starts, and the outbox dispatcher, started last, sends through
-them."""
+"""The app factory: one aiohttp application with the channels (web chat, SMS, Telegram,
+WhatsApp), the staff API, `/healthz`, `/readyz` and `/metrics`, with typed state. The database,
+the runner and the catalogs are opened and closed with the app; each channel registers its
+sender in the runner's `senders` when it starts, and the outbox dispatcher, started last, sends
+through them."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, InternalError, OperationalError, SQLAlche
 from bot.channels.sms import kannel as sms
 from bot.channels.telegram import channel as telegram
 from bot.channels.webchat import chat as webchat
+from bot.channels.whatsapp import channel as whatsapp
 from bot.clock import now
 from bot.config import Config
 from bot.conversation.locks import RedisLocks
@@ -204,6 +205,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         limits = {
             "telegram": ChannelLimit(config.telegram_rate, per_chat=1.0),
             "sms": ChannelLimit(config.sms_rate),
+            "whatsapp": ChannelLimit(config.whatsapp_rate, per_chat=1.0),
         }
         runner.limiter = LocalLimiter(limits)
         app[THROTTLE] = NewConversations(config.web_new_per_minute)
@@ -226,6 +228,8 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
     sms.setup(app)
     if config.telegram_token:
         telegram.setup(app)
+    if config.whatsapp:
+        whatsapp.setup(app)
     app.cleanup_ctx.append(recovery)  # last: after every channel has registered its sender
     return app
 

@@ -17,7 +17,11 @@ from core.errors import InputError
 
 def _campaign_rates() -> dict[str, float]:
     settings = config()
-    return {"telegram": settings.telegram_rate, "sms": settings.sms_rate}
+    return {
+        "telegram": settings.telegram_rate,
+        "sms": settings.sms_rate,
+        "whatsapp": settings.whatsapp_rate,
+    }
 
 
 def cmd_campaign_create(args: argparse.Namespace, out: TextIO) -> int:
@@ -90,6 +94,18 @@ def cmd_campaign_send(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_campaign_retry(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.staff.campaigns import CampaignError, retry_failed  # noqa: PLC0415
+
+    now = clock.now()
+    try:
+        queued = in_database(lambda c: retry_failed(c, member(c, args.as_user), args.id, now))
+    except CampaignError as exc:
+        raise InputError("campaign", str(exc)) from None
+    out.write(f"campaign {args.id}: {queued} failed message(s) queued again\n")
+    return 0
+
+
 def cmd_campaign_status(args: argparse.Namespace, out: TextIO) -> int:
     import time  # noqa: PLC0415
 
@@ -116,13 +132,18 @@ def cmd_campaign_status(args: argparse.Namespace, out: TextIO) -> int:
     counts = ", ".join(f"{n} {s}" for s, n in sorted(shown["outbox"].items()))
     out.write(
         f"campaign {shown['campaign']}: {shown['name']} ({shown['status']}): "
-        f"{counts or 'nothing queued'}; {shown['delivered']} delivered\n"
+        f"{counts or 'nothing queued'}; {shown['delivered']} delivered; "
+        f"{shown['by_fallback']} by fallback\n"
     )
     for recipient in shown.get("recipients", []):
         out.write(
             f"  {recipient['channel']:<9} {recipient['contact']:<10} {recipient['status']:<9}"
             f" {recipient['delivery'] or ''} {recipient['error'] or ''}\n"
         )
+        for attempt in recipient["attempts"]:
+            out.write(
+                f"      {attempt['channel']:<9} {attempt['outcome']:<13} {attempt['error'] or ''}\n"
+            )
     return 0
 
 
@@ -151,6 +172,7 @@ def register(sub: Any) -> None:
         ("preview", cmd_campaign_preview, "the texts, SMS segments, recipients and ETA"),
         ("send", cmd_campaign_send, "queue it for sending"),
         ("status", cmd_campaign_status, "progress and delivery"),
+        ("retry", cmd_campaign_retry, "send the failed messages again"),
     ):
         command = campaign_sub.add_parser(name, help=text)
         command.add_argument("id", type=int)

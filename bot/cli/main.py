@@ -9,7 +9,8 @@ operator commands; each group of subcommands is a module of this package.
     komek staff add USERNAME --name NAME --role worker|supervisor|admin [--region CODE]
     komek staff token USERNAME [--label TEXT]
     komek caseload import FILE.csv|FILE.xlsx --as USERNAME | caseload list --as USERNAME
-    komek campaign create|preview|send|status ... --as USERNAME
+    komek campaign create|preview|send|status|retry ... --as USERNAME
+    komek whatsapp templates [--json]
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the field), 1 anything else.
 """
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.cli import assess, campaigns, caseload, offices, serve, staff
+from bot.cli import assess, campaigns, caseload, offices, serve, staff, whatsapp
 from bot.cli.common import EXIT_BAD_INPUT
 from core.errors import CoreError, InputError, ParameterError
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="komek", description="Komek: targeted social assistance (TSA) assistant"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (assess, serve, offices, staff, caseload, campaigns):
+    for group in (assess, serve, offices, staff, caseload, campaigns, whatsapp):
         group.register(sub)
     return parser
 

@@ -24,7 +24,15 @@ from sqlalchemy import Connection, delete, select, update
 from bot.delivery.outbox import CANCELLED, PENDING
 from bot.delivery.visits import cancel_visit
 from bot.storage.offices import BOOKED
-from bot.storage.tables import APPOINTMENTS, ASSESSMENTS, CASES, CONTACTS, MESSAGES, OUTBOX
+from bot.storage.tables import (
+    APPOINTMENTS,
+    ASSESSMENTS,
+    CASES,
+    CONTACTS,
+    LINK_CODES,
+    MESSAGES,
+    OUTBOX,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,9 @@ def forget(connection: Connection, contact_id: int, key: bytes, now: datetime) -
         .where(k.sms_contact_id == contact_id)
         .values(sms_contact_id=None, chat_forgotten_at=now, updated_at=now)
     )
+    # Which other channels were the same person is not kept either.
+    connection.execute(update(CONTACTS).where(c.id == contact_id).values(person_id=None))
+    connection.execute(delete(LINK_CODES).where(LINK_CODES.c.contact_id == contact_id))
     if not is_forgotten(found.address):
         connection.execute(
             update(CONTACTS)

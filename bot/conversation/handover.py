@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from bot.contacts import linking
 from bot.contacts.phone import last_digits, normalise
 from bot.delivery.codes import queue_code
 from bot.delivery.outbox import PENDING, cancel
@@ -227,6 +228,7 @@ def transfer(
     )
     connection.execute(update(CONTACTS).where(_c.id == source).values(reminders=False))
     cancel(connection, quarter_key(source), now)
+    linking.link(connection, source, taker, now)  # one person: the outbox may try either
     copy = taken_over(state)
     v = CONVERSATIONS.c
     if connection.execute(select(v.contact_id).where(v.contact_id == taker)).first() is None:

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.contacts import linking
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
@@ -67,7 +68,7 @@ class Recorded(NamedTuple):
     address: str = ""  # as the channel gave it (a forgotten contact that writes again gets it)
 
 
-BUTTON_CHANNELS = frozenset({"telegram", "web"})
+BUTTON_CHANNELS = frozenset({"telegram", "web", "whatsapp"})
 
 # A whole self-assessment, for `Runner.warm_up`: greeting, [language], consent, region, ages,
 # the rest of the questions, the result and its explanation.
@@ -160,6 +161,7 @@ WAITING = (
         _c.language,
         _c.reminders,
         _c.address,
+        _c.unreachable,
         _v.state,
     )
     .select_from(
@@ -287,7 +289,9 @@ class Runner:
             },
         ).scalar()
         if created is None:  # created meanwhile by a concurrent first message (another worker)
-            created = connection.execute(CONTACT_ID, key).scalar_one()
+            return int(connection.execute(CONTACT_ID, key).scalar_one())
+        # A phone number's contact (WhatsApp, SMS) is the same person as the number's others.
+        linking.link_by_phone(connection, int(created), channel, address, now)
         return int(created)
 
     # -- processing ------------------------------------------------------------------------
@@ -319,6 +323,13 @@ class Runner:
                 bool(row.reminders),
             )
             before = person.values()
+            if row.unreachable is not None:
+                # The channel could not reach this address (a blocked bot); the person writes
+                # from it again, so it reaches them again.
+                person.opted_out = False
+                connection.execute(
+                    update(CONTACTS).where(_c.id == contact_id).values(unreachable=None)
+                )
             if is_forgotten(row.address) and recorded.address:
                 # Forgotten, and writing again: the person is back, and is answered (and, once
                 # they consent again, reminded) at their address.
@@ -359,6 +370,9 @@ class Runner:
                         log.info("contact %s linked to a case by its deep link", contact_id)
                         if not state.get("lang"):  # the worker knows the family's language
                             state["lang"] = case_language(connection, code)
+                    elif code and linking.redeem(connection, code, contact_id, now) is not None:
+                        # A link given on another channel (the web chat's "go on in Telegram").
+                        log.info("contact %s linked to another channel by a code", contact_id)
                     text = "/start"
                 handover = (
                     DbHandover(
@@ -489,7 +503,7 @@ class Runner:
         toggled on in a multi-select question marked), the keyboard it wants and the progress."""
         if channel not in BUTTON_CHANNELS:
             menu = render_menu(reply, language, self.translator, one_line=channel == "sms")
-            return Outgoing(0, menu)
+            return Outgoing(0, menu, language=language)
         return Outgoing(
             0,
             render_text(reply, language, self.translator),
@@ -499,6 +513,7 @@ class Runner:
             progress=reply.progress,
             multi=reply.multi,
             selected=frozenset(c.key for c in reply.choices if c.selected),
+            language=language,
         )
 
     def _apply(self, connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
@@ -558,15 +573,17 @@ class Runner:
         if message_ids:
             await self.db.run(messages.mark(message_ids, status, error, self.clock()))
 
-    async def opt_out(self, channel: str, address: str) -> None:
-        """The channel says this person cannot be reached (a Telegram user blocked the bot)."""
+    async def opt_out(self, channel: str, address: str, reason: str = "blocked") -> None:
+        """The channel says it cannot reach this address (a Telegram user blocked the bot, a
+        number is not on WhatsApp): nothing more goes to it, and the outbox tries the person's
+        other channels. Writing from it again undoes this."""
 
         def work(connection: Connection) -> None:
             c = CONTACTS.c
             connection.execute(
                 update(CONTACTS)
                 .where(c.channel == channel, c.address == address)
-                .values(opted_out=True)
+                .values(opted_out=True, unreachable=reason[:40])
             )
 
         await self.db.run(work)

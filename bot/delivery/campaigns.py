@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from bot.delivery.outbox import Claimed
+from bot.delivery.outbox import Claimed, Rendered, notice
+from bot.delivery.senders import Notice
 from bot.i18n.translator import Translator
 from bot.storage.tables import CAMPAIGNS
 from dialogs.text import Text, msg
@@ -41,10 +42,24 @@ def render(translator: Translator, template: str, texts: Mapping[str, Any], lang
     return translator.render(text, language)
 
 
+def notice_of(
+    translator: Translator, template: str, texts: Mapping[str, Any], language: str
+) -> Notice:
+    """What a campaign's message says, as data: its template's form, or the worker's text
+    within the form for a message from a social worker."""
+    if template == "quarterly":
+        return notice(translator, "quarter_new", {}, language)
+    if template == "documents_due":
+        due = date.fromisoformat(str(texts["due"]))
+        return notice(translator, "documents_due", {"date": due}, language)
+    own = " / ".join(line.strip() for line in str(texts[language]).splitlines() if line.strip())
+    return notice(translator, "worker_message", {"text": own}, language)
+
+
 def renderer(translator: Translator) -> Any:
     cache: dict[int, tuple[str, dict[str, Any]]] = {}
 
-    def render_one(connection: Connection, row: Claimed, language: str, now: datetime) -> str:
+    def render_one(connection: Connection, row: Claimed, language: str, now: datetime) -> Rendered:
         del now
         campaign_id = int(row.payload["campaign"])
         found = cache.get(campaign_id)
@@ -56,6 +71,10 @@ def renderer(translator: Translator) -> Any:
             if len(cache) > 100:
                 cache.clear()
             cache[campaign_id] = found
-        return render(translator, found[0], found[1], language)
+        template, texts = found
+        return Rendered(
+            render(translator, template, texts, language),
+            notice_of(translator, template, texts, language),
+        )
 
     return render_one

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.delivery.outbox import Claimed, enqueue
+from bot.delivery.outbox import Claimed, Rendered, enqueue
 from bot.i18n.translator import LANGUAGES, Translator
 from dialogs.text import msg
 
@@ -38,7 +38,7 @@ def queue_code(
 
 
 def renderer(translator: Translator) -> Any:
-    def render(connection: Connection, row: Claimed, language: str, now: datetime) -> str:
+    def render(connection: Connection, row: Claimed, language: str, now: datetime) -> Rendered:
         del connection, now
         text = msg(
             "Komek code: {code}. Write it in the chat on the web page. If you did not ask for "
@@ -46,6 +46,7 @@ def renderer(translator: Translator) -> Any:
             code=str(row.payload["code"]),
         )
         asked_in = row.payload.get("language")
-        return translator.render(text, asked_in if asked_in in LANGUAGES else language)
+        # No approved form: a code goes only by SMS, the channel it confirms.
+        return Rendered(translator.render(text, asked_in if asked_in in LANGUAGES else language))
 
     return render

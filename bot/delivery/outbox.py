@@ -9,7 +9,7 @@ so a reminder is queued with the booking that asks for it, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,11 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.delivery.forms import FORMS, parameters
+from bot.delivery.senders import Notice
+from bot.i18n.translator import Translator
 from bot.storage.tables import OUTBOX
+from dialogs.text import Param, Text
 
 PENDING, SENDING, SENT, FAILED, CANCELLED, SKIPPED = (
     "pending",
@@ -131,6 +135,9 @@ def cancel(connection: Connection, key_prefix: str, now: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
+    """A row being sent. `contact_id` is whom it is for (its key names them); `to` is the
+    contact of the person tried now, on `channel` at `address`: `route[hop]`."""
+
     id: int
     contact_id: int
     channel: str
@@ -140,12 +147,45 @@ class Claimed:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    to: int = 0
+    route: tuple[int, ...] = ()
+    hop: int = 0
+    tried: tuple[dict[str, Any], ...] = ()
+    skip: tuple[str, str] | None = None  # (status, reason) when nothing is to be tried
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message as it is sent: its text, and what it says as data (for channels that may send
+    only approved forms; None where there is no form, as for a text nobody approved)."""
+
+    text: str
+    notice: Notice | None = None
 
 
 # What a kind of message says, rendered at send time in the contact's language: a function of
 # the connection (to read what it is about), the row, the language and the time; None when its
 # reason is gone (nothing is sent then).
-Render = Callable[[Connection, Claimed, str, datetime], "str | None"]
+Render = Callable[[Connection, Claimed, str, datetime], "Rendered | None"]
+
+
+def rendered(
+    translator: Translator, serves: str, params: Mapping[str, Param], language: str
+) -> Rendered:
+    """The message of form `serves` (`bot.delivery.forms`) with these parameters, as text and
+    as a notice."""
+    text = translator.render(Text(FORMS[serves], params), language)
+    return Rendered(text, notice(translator, serves, params, language))
+
+
+def notice(
+    translator: Translator, serves: str, params: Mapping[str, Param], language: str
+) -> Notice:
+    """What a message of form `serves` says, as data, its parameters written in `language`."""
+    written = tuple(
+        (name, translator.format(params[name], language)) for name in parameters(serves)
+    )
+    return Notice(serves, language, written)
 
 
 def counts(connection: Connection) -> dict[str, int]:

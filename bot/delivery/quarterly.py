@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from bot.delivery.outbox import Claimed, enqueue_all
+from bot.delivery.outbox import Claimed, Rendered, enqueue_all, rendered
 from bot.i18n.translator import Translator
 from bot.storage.offices import BOOKED
 from bot.storage.tables import APPOINTMENTS, CONTACTS, OFFICES
@@ -60,29 +60,20 @@ def _visit(connection: Connection, contact_id: int, now: datetime) -> Any:
 
 
 def renderer(translator: Translator) -> Any:
-    def render(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+    def render(
+        connection: Connection, row: Claimed, language: str, now: datetime
+    ) -> Rendered | None:
         wants = connection.execute(
             select(CONTACTS.c.reminders).where(CONTACTS.c.id == row.contact_id)
         ).scalar()
         if not wants:
             return None  # turned off meanwhile
         apply_from = date.fromisoformat(str(row.payload["apply_from"]))
-        lines: list[Text] = []
         if row.payload["kind"] == "ending":
-            lines.append(
-                msg(
-                    "Komek: TSA is paid until the end of the quarter. To keep receiving it, "
-                    "apply again from {start} on egov.kz or at the career centre.",
-                    start=apply_from,
-                )
-            )
+            first = rendered(translator, "quarter_ending", {"start": apply_from}, language)
         else:
-            lines.append(
-                msg(
-                    "Komek: a new quarter has begun. Apply for TSA again this month (the whole "
-                    "month is paid, whatever the day): egov.kz or the career centre."
-                )
-            )
+            first = rendered(translator, "quarter_new", {}, language)
+        lines: list[Text] = []
         visit = _visit(connection, row.contact_id, now)
         if visit is not None:
             record = connection.execute(
@@ -99,6 +90,7 @@ def renderer(translator: Translator) -> Any:
             )
         else:
             lines.append(msg("To book a visit, write VISIT. To stop these reminders: MENU."))
-        return "\n".join(translator.render(line, language) for line in lines)
+        text = "\n".join([first.text, *(translator.render(line, language) for line in lines)])
+        return Rendered(text, first.notice)
 
     return render

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from bot.delivery.outbox import Claimed, cancel, enqueue
+from bot.delivery.outbox import Claimed, Rendered, cancel, enqueue, notice, rendered
 from bot.i18n.translator import Translator
 from bot.storage.offices import BOOKED, CANCELLED, office_of
 from bot.storage.tables import APPOINTMENTS
 from core.almaty import local
 from core.slots import reminder_at
-from dialogs.text import Clock, Day, Local, msg
+from dialogs.text import Clock, Day, Local, Param, msg
 
 REMINDER = "visit_reminder"
 STAFF_CANCELLED = "visit_cancelled"
@@ -93,7 +93,9 @@ def _visit_row(connection: Connection, appointment_id: int) -> Any:
 
 
 def renderers(translator: Translator) -> dict[str, Any]:
-    def reminder(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+    def reminder(
+        connection: Connection, row: Claimed, language: str, now: datetime
+    ) -> Rendered | None:
         del now
         visit = _visit_row(connection, int(row.payload["appointment"]))
         if visit is None or visit.status != BOOKED:
@@ -103,34 +105,43 @@ def renderers(translator: Translator) -> dict[str, Any]:
             return None  # moved: the new time has its own reminder
         office = office_of(connection, visit.office_id)
         wall_start = local(start)
-        text = msg(
-            "Reminder: tomorrow, {day}, at {time} you have a visit to {office}, {address}. "
-            "Bring your identity card. To move or cancel it, write VISIT.",
-            day=Day(wall_start.date()),
-            time=Clock(wall_start),
-            office=Local.of(office.name),
-            address=Local.of(office.address),
-        )
-        return translator.render(text, language)
+        params: dict[str, Param] = {
+            "day": Day(wall_start.date()),
+            "time": Clock(wall_start),
+            "office": Local.of(office.name),
+            "address": Local.of(office.address),
+        }
+        return rendered(translator, "visit_reminder", params, language)
 
-    def cancelled(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+    def cancelled(
+        connection: Connection, row: Claimed, language: str, now: datetime
+    ) -> Rendered | None:
         del now
         visit = _visit_row(connection, int(row.payload["appointment"]))
         if visit is None:
             return None
         office = office_of(connection, visit.office_id)
         wall_start = local(visit.starts_at)
+        params: dict[str, Param] = {
+            "day": Day(wall_start.date()),
+            "time": Clock(wall_start),
+            "office": Local.of(office.name),
+        }
         text = translator.render(
             msg(
                 "{office} has cancelled your visit on {day} at {time}. "
                 "To book another time, write VISIT.",
-                day=Day(wall_start.date()),
-                time=Clock(wall_start),
-                office=Local.of(office.name),
+                **params,
             ),
             language,
         )
         note = str(row.payload.get("note") or "").strip()
-        return f"{text}\n{note}" if note else text
+        if not note:
+            return Rendered(text, notice(translator, "visit_cancelled", params, language))
+        # A template's parameter is one line: the note's lines are joined for it.
+        params["note"] = " / ".join(line.strip() for line in note.splitlines() if line.strip())
+        return Rendered(
+            f"{text}\n{note}", notice(translator, "visit_cancelled_note", params, language)
+        )
 
     return {REMINDER: reminder, STAFF_CANCELLED: cancelled}

@@ -12,8 +12,10 @@ action goes into the audit log; a wrong token is counted per address.
     POST /api/staff/campaigns                    {"name", "template", "texts", "audience"}
     GET  /api/staff/campaigns/{id}/preview
     POST /api/staff/campaigns/{id}/send
+    POST /api/staff/campaigns/{id}/retry         send the failed messages again
     GET  /api/staff/campaigns/{id}?recipients=1  progress and delivery
     POST /api/staff/caseload/{id}/link           a new deep link for a family's Telegram chat
+    GET  /api/staff/caseload/{id}/timeline       messages and attempts on every linked channel
     GET  /api/staff/tokens?username=U            API tokens (admin; anyone: their own)
     POST /api/staff/tokens/{id}/revoke           (admin; anyone: their own)
     POST /api/staff/members/{username}/deactivate   (admin)
@@ -40,7 +42,7 @@ from bot.staff.accounts import (
     revoke_token,
     tokens_of,
 )
-from bot.staff.campaigns import Audience, CampaignError
+from bot.staff.campaigns import Audience, CampaignError, retry_failed
 from bot.staff.campaigns import create as create_campaign
 from bot.staff.campaigns import preview as preview_campaign
 from bot.staff.campaigns import send as send_campaign
@@ -52,6 +54,7 @@ from bot.staff.caseload import (
     new_link,
     read_caseload,
 )
+from bot.staff.timeline import TimelineError, timeline
 from bot.staff.visits import day_visits, mark_visit, staff_cancel
 from bot.storage.offices import ATTENDED, NO_SHOW, load_offices
 from bot.storage.tables import APPOINTMENTS
@@ -260,13 +263,19 @@ def _campaign_call(action: str) -> Handler:
         runner = request.app[RUNNER]
         now = runner.clock()
         config = request.app[CONFIG]
-        rates = {"telegram": config.telegram_rate, "sms": config.sms_rate}
+        rates = {
+            "telegram": config.telegram_rate,
+            "sms": config.sms_rate,
+            "whatsapp": config.whatsapp_rate,
+        }
 
         def work(connection: Connection) -> Any:
             if action == "preview":
                 return preview_campaign(connection, member, campaign_id, runner.translator, rates)
             if action == "send":
                 return {"queued": send_campaign(connection, member, campaign_id, now)}
+            if action == "retry":
+                return {"queued": retry_failed(connection, member, campaign_id, now)}
             return campaign_status(
                 connection, member, campaign_id, recipients=bool(request.query.get("recipients"))
             )
@@ -304,6 +313,25 @@ async def caseload_link(request: web.Request, member: Member) -> web.Response:
         return web.json_response(
             {"case": case_id, "code": code, "expires_at": (now + valid).isoformat()}
         )
+
+    response: web.Response = await runner.db.run(work)
+    return response
+
+
+async def caseload_timeline(request: web.Request, member: Member) -> web.Response:
+    case_id = _number(request)
+    if case_id is None:
+        return _error(400, "the case id is a number")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> web.Response:
+        try:
+            shown = timeline(connection, member, case_id)
+        except TimelineError as exc:
+            return _error(404, str(exc))
+        audit(connection, member, "caseload.timeline", str(case_id), now)
+        return web.json_response(shown, dumps=_dumps)
 
     response: web.Response = await runner.db.run(work)
     return response
@@ -404,8 +432,10 @@ def setup(app: web.Application) -> None:
         "/api/staff/campaigns/{id}/preview", _authenticated(_campaign_call("preview"))
     )
     app.router.add_post("/api/staff/campaigns/{id}/send", _authenticated(_campaign_call("send")))
+    app.router.add_post("/api/staff/campaigns/{id}/retry", _authenticated(_campaign_call("retry")))
     app.router.add_get("/api/staff/campaigns/{id}", _authenticated(_campaign_call("status")))
     app.router.add_post("/api/staff/caseload/{id}/link", _authenticated(caseload_link))
+    app.router.add_get("/api/staff/caseload/{id}/timeline", _authenticated(caseload_timeline))
     app.router.add_get("/api/staff/tokens", _authenticated(token_list))
     app.router.add_post("/api/staff/tokens/{id}/revoke", _authenticated(token_revoke))
     app.router.add_post(

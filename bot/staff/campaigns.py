@@ -32,7 +32,7 @@ from sqlalchemy import cast as sql_cast
 
 from bot.contacts.phone import last_digits
 from bot.delivery.campaigns import KIND, TEMPLATES, render
-from bot.delivery.outbox import PENDING, enqueue_all
+from bot.delivery.outbox import FAILED, PENDING, SENT, enqueue_all
 from bot.i18n.translator import LANGUAGES, Translator
 from bot.staff.accounts import Member, audit
 from bot.storage.tables import CAMPAIGNS, CASES, CONTACTS, MESSAGES, OUTBOX, STAFF
@@ -40,6 +40,7 @@ from core.regions import REGIONS
 from dialogs.segments import cost
 
 MAX_TEXT = 600
+PHONES = ("sms", "whatsapp")
 
 
 class CampaignError(ValueError):
@@ -251,20 +252,28 @@ def status(
     row = _load(connection, member, campaign_id)
     o, m, c = OUTBOX.c, MESSAGES.c, CONTACTS.c
     prefix = f"campaign:{campaign_id}:"
-    delivered = case((m.status == "delivered", 1), else_=0)
+    delivered = case((m.status.in_(("delivered", "read")), 1), else_=0)
+    # Sent by fallback: the first channel of the person failed for good, a later one took it.
+    fallback = case(((o.status == SENT) & (o.hop > 0), 1), else_=0)
     totals = connection.execute(
-        select(o.status, func.count(), func.sum(sql_cast(delivered, Integer)))
+        select(
+            o.status,
+            func.count(),
+            func.sum(sql_cast(delivered, Integer)),
+            func.sum(sql_cast(fallback, Integer)),
+        )
         .outerjoin(MESSAGES, m.id == o.message_id)
         .where(o.key.startswith(prefix))
         .group_by(o.status)
     ).all()
-    by_status = {str(s): int(n) for s, n, _ in totals}
+    by_status = {str(s): int(n) for s, n, _, _ in totals}
     result: dict[str, Any] = {
         "campaign": campaign_id,
         "name": row.name,
         "status": row.status,
         "outbox": by_status,
-        "delivered": sum(int(d or 0) for _, _, d in totals),
+        "delivered": sum(int(d or 0) for _, _, d, _ in totals),
+        "by_fallback": sum(int(f or 0) for _, _, _, f in totals),
         "queued": sum(by_status.values()),
     }
     if (
@@ -276,7 +285,15 @@ def status(
         result["status"] = "sent"
     if recipients:
         rows = connection.execute(
-            select(c.channel, c.address, o.status, o.error, m.status.label("delivery"))
+            select(
+                c.channel,
+                c.address,
+                o.status,
+                o.error,
+                o.tried,
+                m.channel.label("went_on"),
+                m.status.label("delivery"),
+            )
             .join(CONTACTS, c.id == o.contact_id)
             .outerjoin(MESSAGES, m.id == o.message_id)
             .where(o.key.startswith(prefix))
@@ -284,12 +301,40 @@ def status(
         )
         result["recipients"] = [
             {
-                "channel": r.channel,
-                "contact": last_digits(r.address) if r.channel == "sms" else "telegram",
+                "channel": r.went_on or r.channel,
+                "contact": last_digits(r.address) if r.channel in PHONES else r.channel,
                 "status": r.status,
                 "delivery": r.delivery,
                 "error": r.error,
+                "attempts": [
+                    {k: t.get(k) for k in ("at", "channel", "outcome", "error")}
+                    for t in r.tried or ()
+                ],
             }
             for r in rows
         ]
     return result
+
+
+def retry_failed(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
+    """Send the campaign's failed messages again, from the first channel of each person (its
+    route is chosen anew: the person may have written from another channel since); what was
+    tried before stays on each row. The number of messages queued again."""
+    row = _load(connection, member, campaign_id)
+    if row.status == "draft":
+        raise CampaignError(f"campaign {campaign_id} has not been sent")
+    o = OUTBOX.c
+    done = connection.execute(
+        OUTBOX.update()
+        .where(o.key.startswith(f"campaign:{campaign_id}:", autoescape=True), o.status == FAILED)
+        .values(
+            status=PENDING, attempts=0, hop=0, route=None, error=None, due_at=now, updated_at=now
+        )
+    )
+    queued = int(done.rowcount or 0)
+    if queued:
+        connection.execute(
+            CAMPAIGNS.update().where(CAMPAIGNS.c.id == campaign_id).values(status="sending")
+        )
+    audit(connection, member, "campaign.retry", f"campaign {campaign_id}", now, queued=queued)
+    return queued

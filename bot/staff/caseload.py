@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bot.contacts.phone import last_digits, normalise
 from bot.staff.accounts import Member, audit
+from bot.storage import people
 from bot.storage.database import Database
 from bot.storage.tables import CASES, CONTACTS
 from core.regions import REGIONS
@@ -586,6 +587,14 @@ def _sms_contacts(connection: Connection, cases: list[CaseRow], now: datetime) -
             ],
         )
         ids.update(lookup([case.phone for case in missing]))
+    # A family already writing on WhatsApp from this phone is the same person.
+    on_whatsapp = connection.execute(
+        select(k.id, k.address).where(
+            k.channel == "whatsapp", k.address.in_([case.phone for case in cases])
+        )
+    ).all()
+    for contact_id, address in on_whatsapp:
+        people.link(connection, [int(contact_id), ids[address]], now)
     return ids
 
 

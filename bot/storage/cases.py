@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, or_, select, update
 
+from bot.storage import people
 from bot.storage.tables import CASES
 
 LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
@@ -36,7 +37,12 @@ def link_telegram(
             updated_at=now,
         )
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    family = connection.execute(select(c.sms_contact_id).where(c.link_code == code)).scalar()
+    if family is not None:  # the chat and the case's phone are one person
+        people.link(connection, [telegram_contact_id, int(family)], now)
+    return True
 
 
 def case_language(connection: Connection, code: str) -> str | None:

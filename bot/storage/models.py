@@ -50,6 +50,16 @@ class Base(DeclarativeBase):
     pass
 
 
+class Person(Base):
+    """Contacts that are the same person (a WhatsApp number and the same phone's SMS, a Telegram
+    chat opened from a social worker's link): what the outbox may try, in turn."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Contact(Base):
     """A person on one channel: a Telegram chat, a phone number, a web chat id."""
 
@@ -66,6 +76,12 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Asked to be reminded to reassess each quarter (off until the person says so).
     reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The person this contact is one channel of (None: not linked to any other contact).
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Why the channel cannot reach this address ("blocked", "undeliverable"): set with
+    # `opted_out` by the channel, cleared when the person writes from it again. A STOP leaves it
+    # empty: that is the person's own choice.
+    unreachable: Mapped[str | None] = mapped_column(String(40))
 
 
 class Conversation(Base):
@@ -104,6 +120,7 @@ class Message(Base):
     # A reply: the inbound message it answers, and its buttons ([key, label] pairs) until sent.
     reply_to: Mapped[int | None] = mapped_column(Integer, index=True)
     choices: Mapped[list[list[str]] | None] = mapped_column(JSON(none_as_null=True))
+    template: Mapped[str | None] = mapped_column(String(64))  # went as this WhatsApp template
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -191,6 +208,11 @@ class Outbox(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(Instant())
     updated_at: Mapped[datetime] = mapped_column(Instant())
+    # The contacts to try, in order (the person's preferred channel first), fixed when the row
+    # is first sent; `hop` is the one being tried; `tried` lists every attempt and its outcome.
+    route: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    hop: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    tried: Mapped[list[dict[str, object]] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Staff(Base):
@@ -323,3 +345,23 @@ class Handover(Base):
     created_at: Mapped[datetime] = mapped_column(Instant())
     expires_at: Mapped[datetime] = mapped_column(Instant())
     used_at: Mapped[datetime | None] = mapped_column(Instant())
+
+
+class LinkCode(Base):
+    """A code that links a contact to another of the same person: opened from another channel
+    (a deep link: `/start <code>` on Telegram), or, when it names an address, typed back by the
+    contact that asked after it reached that address (an SMS code). Only its SHA-256 is kept;
+    it links once, before it expires."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(Instant())
+    used_at: Mapped[datetime | None] = mapped_column(Instant())
+    created_at: Mapped[datetime] = mapped_column(Instant())

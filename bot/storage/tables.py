@@ -16,9 +16,11 @@ from bot.storage.models import (
     Contact,
     Conversation,
     Handover,
+    LinkCode,
     Message,
     OfficeRow,
     Outbox,
+    Person,
     Staff,
     StaffAuthFailure,
     StaffToken,
@@ -38,3 +40,5 @@ CASES = cast(Table, Case.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)
 HANDOVERS = cast(Table, Handover.__table__)
+PEOPLE = cast(Table, Person.__table__)
+LINK_CODES = cast(Table, LinkCode.__table__)

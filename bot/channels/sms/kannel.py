@@ -6,7 +6,8 @@ says `X-Kannel-Coding: 2`, split into concatenated parts by Kannel itself). Kann
 de-duplicates a message Kannel delivers twice.
 
 Delivery reports: Kannel calls `GET /sms/dlr?id=<our message id>&status=<%d>` for messages sent
-with `SendSms` (messages that are not replies, e.g. reminders).
+with `SendSms` (messages that are not replies, e.g. reminders). A report of failure makes the
+message undeliverable, and an outbox message goes on to the person's next channel.
 
 Nothing logged here holds a message's text or a full phone number.
 """
@@ -29,6 +30,7 @@ from yarl import URL
 from bot.config import Config
 from bot.contacts.phone import last_digits, normalise
 from bot.conversation.runner import InboundMessage
+from bot.delivery.fallback import undeliverable
 from bot.delivery.senders import Outgoing
 from bot.web.keys import CONFIG, METRICS, RUNNER
 from bot.web.requests import respond
@@ -177,9 +179,13 @@ async def delivery_report(request: web.Request) -> web.Response:
     if not (status_text.isascii() and status_text.isdecimal()) or len(status_text) > 4:
         return web.Response(status=400, text="status must be Kannel's delivery status number")
     status = DLR_STATUS.get(int(status_text))
-    if status is not None:  # 4 (buffered) and 8 (submitted) are not final: nothing to record
-        error = "rejected by the SMSC" if int(status_text) == DLR_REJECTED else None
-        await request.app[RUNNER].mark(int(id_text), status, error)
+    runner = request.app[RUNNER]
+    if status == "delivered":
+        await runner.mark(int(id_text), status)
+    elif status is not None:  # 4 (buffered) and 8 (submitted) are not final: nothing to record
+        # Failed for good on SMS: a reminder or notice goes on to the person's next channel.
+        error = "rejected by the SMSC" if int(status_text) == DLR_REJECTED else "not delivered"
+        await runner.db.run(undeliverable(int(id_text), error, runner.clock()))
     return web.Response(text="ok")
 
 

@@ -10,7 +10,8 @@ Outbound: `sendMessage` with an inline keyboard from the reply's choices (the bu
 callback_data is the choice key), texts over Telegram's 4096 limit split on line boundaries, each
 outgoing message marked sent or failed. One lock per chat orders a chat's turns and replies; a 429
 waits its `retry_after` under that chat's lock only, so other chats carry on. A 403 (the person
-blocked the bot) opts the contact out.
+blocked the bot) opts the contact out and marks the message undeliverable (for good: the outbox
+then tries the person's next channel).
 
 The webhook itself is registered by the operator, once, with the public URL and the same secret:
 
@@ -49,7 +50,7 @@ from bot.conversation.locks import Locks
 from bot.conversation.runner import InboundMessage, Recorded, Runner
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
-from bot.storage.messages import FAILED, SENT
+from bot.storage.messages import FAILED, SENT, UNDELIVERABLE
 from bot.web.keys import CONFIG, METRICS, RUNNER
 from bot.web.metrics import Metrics
 from dialogs.text import Text, msg
@@ -293,10 +294,11 @@ class TelegramChannel:
                 try:
                     await self._send(chat_id, reply)
                 except Forbidden:
+                    # Failed for good on Telegram: the outbox tries the person's next channel.
                     log.info("%s blocked the bot: opted out", self._who(chat_id))
-                    await self.runner.opt_out(CHANNEL, str(chat_id))
+                    await self.runner.opt_out(CHANNEL, str(chat_id), "blocked")
                     rest = [r.message_id for r in replies[index:]]
-                    await self.runner.mark_many(rest, FAILED, "Forbidden")
+                    await self.runner.mark_many(rest, UNDELIVERABLE, "Forbidden")
                     return
                 except TelegramError as exc:
                     log.warning(

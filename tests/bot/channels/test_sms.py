@@ -333,8 +333,8 @@ async def dlr(client: TestClient[Any, Any], query: str) -> Any:
     ("status", "expected", "error"),
     [
         (1, "delivered", None),
-        (2, "failed", None),
-        (16, "failed", "rejected by the SMSC"),
+        (2, "undeliverable", "not delivered"),  # failed for good: the next channel is tried
+        (16, "undeliverable", "rejected by the SMSC"),
         (8, "sent", None),  # submitted to the SMSC: not final, nothing changes
         (4, "sent", None),
     ],

@@ -231,7 +231,7 @@ async def test_a_flood_wait_holds_back_only_that_chat(
     assert [int(c.params["chat_id"]) for c in stub.refused("sendMessage")] == [KAZAKH]
 
 
-async def test_a_blocked_bot_opts_the_contact_out(
+async def test_a_blocked_bot_opts_the_contact_out_for_good(
     client: TestClient[Any, Any], stub: BotApiStub
 ) -> None:
     stub.blocked.add(KAZAKH)
@@ -239,12 +239,23 @@ async def test_a_blocked_bot_opts_the_contact_out(
     for _ in range(200):
         async with client.app[RUNNER].sessions() as db:
             contact = await db.scalar(select(Contact).where(Contact.address == str(KAZAKH)))
-            failed = list(await db.scalars(select(Message).where(Message.status == "failed")))
+            failed = list(
+                await db.scalars(select(Message).where(Message.status == "undeliverable"))
+            )
         if contact is not None and contact.opted_out and failed:
             break
         await asyncio.sleep(0.02)
-    assert contact is not None and contact.opted_out
+    assert contact is not None and contact.opted_out and contact.unreachable == "blocked"
     assert {m.error for m in failed} == {"Forbidden"}
+    stub.blocked.clear()  # unblocked, and writing again: reachable again
+    assert await post(client, message(KAZAKH, "menu")) == 200
+    for _ in range(200):
+        async with client.app[RUNNER].sessions() as db:
+            contact = await db.scalar(select(Contact).where(Contact.address == str(KAZAKH)))
+        if contact is not None and contact.unreachable is None:
+            break
+        await asyncio.sleep(0.02)
+    assert contact is not None and not contact.opted_out and contact.unreachable is None
 
 
 async def test_a_long_text_is_split_at_4096_on_lines(

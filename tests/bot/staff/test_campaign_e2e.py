@@ -2,12 +2,14 @@
 SMS (a real Kannel, the phones played by its fake SMSC); the worker imports a caseload from the
 command line, one family opens the worker's deep link on Telegram, and the worker previews and
 sends a campaign and watches it deliver: the Telegram family gets it in its chat, the other on
-its phone in Kazakh, and the delivery report comes back."""
+its phone in Russian, and the delivery report comes back. A third family linked its chat and
+then blocked the bot: Telegram refuses, and the message falls back to its phone by SMS."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ CASELOAD = (
     "name,phone,region,language,case_notes,next_reassessment\n"
     "Айгүл Сейітова,87011230001,astana,kk,,2027-01-10\n"
     "Марат Ахметов,87011230002,astana,ru,,2027-01-10\n"
+    "Бақыт Жұмабаева,87011230003,astana,kk,,2027-01-10\n"
 )
 
 
@@ -58,7 +61,7 @@ async def test_a_worker_imports_previews_sends_and_watches_a_campaign(
     caseload = tmp_path / "caseload.csv"
     caseload.write_text(CASELOAD, encoding="utf-8")
     code, out = await run("caseload", "import", str(caseload), "--as", "aigerim")
-    assert (code, out) == (0, "2 case(s) added, 0 updated\n")
+    assert (code, out) == (0, "3 case(s) added, 0 updated\n")
 
     stub = await BotApiStub().start()
     admin, smsbox, smsc, sendsms = free_ports(4)
@@ -84,30 +87,40 @@ async def test_a_worker_imports_previews_sends_and_watches_a_campaign(
             phone = await FakeSmsc.connect(smsc)
             await server.start()
             try:
-                await _family_opens_the_deep_link(server, url)
+                await _family_opens_the_deep_link(server, url, "+77011230001", 777001)
+                await _family_opens_the_deep_link(server, url, "+77011230003", 777003)
+                await stub.wait_for("sendMessage", 2, timeout=10)
+                stub.blocked.add(777003)  # and then blocks the bot
                 code, out = await run("campaign", "create", "--as", "aigerim", "--name", "құжаттар",
                                 "--template", "documents_due", "--due", "2027-01-05")  # fmt: skip
                 assert code == 0, out
                 campaign = out.split()[1]
                 code, out = await run("campaign", "preview", campaign, "--as", "aigerim")
-                assert "recipients: 1 by sms, 1 by telegram" in out, out
+                assert "recipients: 1 by sms, 2 by telegram" in out, out
                 assert "[kk] SMS:" in out and "ucs2" in out
                 code, out = await run("campaign", "send", campaign, "--as", "aigerim")
-                assert "2 message(s) queued" in out
-                received = await phone.receive(timeout=20)
-                assert received.receiver == "+77011230002"
-                assert "документы" in received.text  # Марат reads Russian
-                (sent,) = (await stub.wait_for("sendMessage", 2, timeout=20))[1:]
+                assert "3 message(s) queued" in out
+                received = {}
+                for _ in range(2):
+                    sms = await phone.receive(timeout=20)
+                    received[sms.receiver] = sms.text
+                assert "документы" in received["+77011230002"]  # Марат reads Russian
+                # Бақыт blocked the bot: Telegram refused, and her phone got it, in Kazakh.
+                assert "құжаттар" in received["+77011230003"].lower()
+                (sent,) = (await stub.wait_for("sendMessage", 3, timeout=20))[2:]
                 assert int(sent.params["chat_id"]) == 777001
                 assert "құжаттар" in sent.params["text"].lower()  # Айгүл reads Kazakh
+                assert [int(c.params["chat_id"]) for c in stub.refused("sendMessage")] == [777003]
                 status = ""
-                for _ in range(100):  # the delivery report comes back through Kannel
+                for _ in range(100):  # the delivery reports come back through Kannel
                     code, status = await run("campaign", "status", campaign, "--as", "aigerim",
                                        "--recipients")  # fmt: skip
-                    if "1 delivered" in status:
+                    if "2 delivered" in status:
                         break
                     await asyncio.sleep(0.2)
-                assert "(sent): 2 sent; 1 delivered" in status, status
+                assert "(sent): 3 sent; 2 delivered; 1 by fallback" in status, status
+                assert "telegram  undeliverable Forbidden" in status  # each attempt, listed
+                assert re.search(r"sms +(sent|delivered)", status), status
                 code, out = await run("campaign", "status", campaign, "--as", "aigerim", "--watch")
                 assert code == 0 and "sent" in out
             finally:
@@ -117,14 +130,14 @@ async def test_a_worker_imports_previews_sends_and_watches_a_campaign(
         await stub.close()
 
 
-async def _family_opens_the_deep_link(server: Server, url: str) -> None:
+async def _family_opens_the_deep_link(server: Server, url: str, phone: str, chat: int) -> None:
     db = Database(url)
     try:
 
         def code_of(connection: Connection) -> str:
             return str(
                 connection.execute(
-                    select(CASES.c.link_code).where(CASES.c.phone == "+77011230001")
+                    select(CASES.c.link_code).where(CASES.c.phone == phone)
                 ).scalar_one()
             )
 
@@ -132,12 +145,12 @@ async def _family_opens_the_deep_link(server: Server, url: str) -> None:
     finally:
         await db.close()
     update: dict[str, Any] = {
-        "update_id": 1,
+        "update_id": chat,
         "message": {
             "message_id": 1,
             "date": 1790000000,
-            "chat": {"id": 777001, "type": "private"},
-            "from": {"id": 777001, "is_bot": False, "first_name": "Айгүл", "language_code": "kk"},
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Айгүл", "language_code": "kk"},
             "text": f"/start {code}",
         },
     }

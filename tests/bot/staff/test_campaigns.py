@@ -664,7 +664,8 @@ def test_the_commands_import_a_caseload_and_send_a_campaign_to_it(
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == (
-        f"campaign {campaign_id}: Closed tomorrow (sending): 1500 pending; 0 delivered"
+        f"campaign {campaign_id}: Closed tomorrow (sending): 1500 pending; 0 delivered; "
+        "0 by fallback"
     )
     assert len(lines) == 1 + 1500
     assert all(line.split()[:1] == ["sms"] and "pending" in line for line in lines[1:])
