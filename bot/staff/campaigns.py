@@ -196,6 +196,7 @@ def preview(
             "sms_segments": sms.segments,
         }
     by_channel: Counter[str] = Counter()
+    sms_by_language: Counter[str] = Counter()
     opted_out = 0
     seconds = 0.0
     per_channel_units: Counter[str] = Counter()
@@ -206,6 +207,8 @@ def preview(
         by_channel[channel] += int(n)
         units = segments.get(language, 1) if channel == "sms" else 1
         per_channel_units[channel] += int(n) * units
+        if channel == "sms":
+            sms_by_language[language] += int(n)
     for channel, units in per_channel_units.items():
         rate = rates.get(channel)
         if rate:
@@ -216,6 +219,8 @@ def preview(
         "status": row.status,
         "texts": texts,
         "recipients": dict(by_channel),
+        "sms_by_language": dict(sms_by_language),
+        "sms_segments": per_channel_units.get("sms", 0),
         "opted_out": opted_out,
         "eta_seconds": round(seconds, 1),
     }
@@ -224,8 +229,13 @@ def preview(
 def send(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
     """Queue every recipient (opted-out ones are skipped by the dispatcher, and counted)."""
     row = _load(connection, member, campaign_id)
-    if row.status != "draft":
+    if row.status not in ("draft", "scheduled"):
         raise CampaignError(f"campaign {campaign_id} is {row.status} already")
+    return _queue(connection, member, row, now)
+
+
+def _queue(connection: Connection, member: Member, row: Any, now: datetime) -> int:
+    campaign_id = int(row.id)
     chosen = _recipients(_owner(connection, row), Audience.from_json(row.audience))
     queued = enqueue_all(
         connection,
@@ -255,7 +265,7 @@ def status(
     totals = connection.execute(
         select(o.status, func.count(), func.sum(sql_cast(delivered, Integer)))
         .outerjoin(MESSAGES, m.id == o.message_id)
-        .where(o.key.startswith(prefix))
+        .where(_keyed(prefix))
         .group_by(o.status)
     ).all()
     by_status = {str(s): int(n) for s, n, _ in totals}
@@ -279,7 +289,7 @@ def status(
             select(c.channel, c.address, o.status, o.error, m.status.label("delivery"))
             .join(CONTACTS, c.id == o.contact_id)
             .outerjoin(MESSAGES, m.id == o.message_id)
-            .where(o.key.startswith(prefix))
+            .where(_keyed(prefix))
             .order_by(o.id)
         )
         result["recipients"] = [
@@ -293,3 +303,95 @@ def status(
             for r in rows
         ]
     return result
+
+
+def schedule(
+    connection: Connection, member: Member, campaign_id: int, at: datetime, now: datetime
+) -> None:
+    """Send a draft at `at` (sent by `send_due` within a minute of it), or move its time."""
+    row = _load(connection, member, campaign_id)
+    if row.status not in ("draft", "scheduled"):
+        raise CampaignError(f"campaign {campaign_id} is {row.status} already")
+    if at <= now:
+        raise CampaignError("the time to send is past: send it now instead")
+    connection.execute(
+        CAMPAIGNS.update()
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(status="scheduled", scheduled_at=at)
+    )
+    audit(
+        connection, member, "campaign.schedule", f"campaign {campaign_id}", now, at=at.isoformat()
+    )
+
+
+def unschedule(connection: Connection, member: Member, campaign_id: int, now: datetime) -> None:
+    row = _load(connection, member, campaign_id)
+    if row.status != "scheduled":
+        raise CampaignError(f"campaign {campaign_id} is not scheduled")
+    connection.execute(
+        CAMPAIGNS.update()
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(status="draft", scheduled_at=None)
+    )
+    audit(connection, member, "campaign.unschedule", f"campaign {campaign_id}", now)
+
+
+def send_due(connection: Connection, now: datetime) -> int:
+    """The dispatcher's scheduler: send every scheduled campaign whose time has come, with its
+    owner's rights; the number of messages queued."""
+    c = CAMPAIGNS.c
+    queued = 0
+    for row in connection.execute(
+        select(CAMPAIGNS).where(c.status == "scheduled", c.scheduled_at <= now).order_by(c.id)
+    ).all():
+        queued += _queue(connection, _owner(connection, row), row, now)
+    return queued
+
+
+def retry_failed(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
+    """Queue again every message of the campaign that failed for good; how many."""
+    _load(connection, member, campaign_id)
+    o = OUTBOX.c
+    prefix = f"campaign:{campaign_id}:"
+    done = connection.execute(
+        OUTBOX.update()
+        .where(_keyed(prefix), o.status == "failed")
+        .values(status=PENDING, attempts=0, error=None, message_id=None, due_at=now, updated_at=now)
+    )
+    again = int(done.rowcount or 0)
+    audit(connection, member, "campaign.retry", f"campaign {campaign_id}", now, queued=again)
+    return again
+
+
+def _keyed(prefix: str) -> Any:
+    """Outbox rows whose key starts with `prefix`, as a range of the key's unique index."""
+    o = OUTBOX.c
+    return (o.key >= prefix) & (o.key < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    id: int
+    name: str
+    template: str
+    status: str
+    owner: str
+    created_at: datetime
+    sent_at: datetime | None
+    scheduled_at: datetime | None
+
+
+def visible_campaigns(connection: Connection, member: Member, limit: int = 100) -> list[Listed]:
+    """The campaigns `member` may open, newest first: their own; an administrator's, all."""
+    c, s = CAMPAIGNS.c, STAFF.c
+    query = (
+        select(
+            c.id, c.name, c.template, c.status, s.username, c.created_at, c.sent_at, c.scheduled_at
+        )
+        .join(STAFF, s.id == c.staff_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
+    if member.role != "admin":
+        query = query.where(c.staff_id == member.id)
+    return [Listed(*row) for row in connection.execute(query)]

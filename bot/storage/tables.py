@@ -13,13 +13,17 @@ from bot.storage.models import (
     AuditEntry,
     Campaign,
     Case,
+    CaseNote,
+    CaseTerm,
     Contact,
     Conversation,
     Message,
     OfficeRow,
     Outbox,
+    PovertyLineRow,
     Staff,
     StaffAuthFailure,
+    StaffSession,
     StaffToken,
 )
 
@@ -36,3 +40,7 @@ AUDIT = cast(Table, AuditEntry.__table__)
 CASES = cast(Table, Case.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)
+SESSIONS = cast(Table, StaffSession.__table__)
+CASE_NOTES = cast(Table, CaseNote.__table__)
+CASE_TERMS = cast(Table, CaseTerm.__table__)
+POVERTY_LINES = cast(Table, PovertyLineRow.__table__)

@@ -1,0 +1,7 @@
+"""stub"""
+
+from aiohttp import web
+
+
+def setup(app: web.Application) -> None:
+    del app
