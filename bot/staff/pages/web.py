@@ -232,6 +232,10 @@ async def read_form(request: web.Request, limit: int = MAX_FORM) -> MultiDictPro
 Handler = Callable[[Page], Awaitable[web.StreamResponse]]
 
 
+class Refused(Exception):  # noqa: N818 - what the page answers, not an error of the code
+    """Raised by a handler for something the member may not see or do: the page answers 403."""
+
+
 async def signed_in(request: web.Request) -> Signed | None:
     token = request.cookies.get(COOKIE)
     if not token:
@@ -269,7 +273,10 @@ def view(
             return page.refuse()
         if signed is not None and stage is not None and signed.member.role not in allowed:
             return page.refuse()
-        return await handler(page)
+        try:
+            return await handler(page)
+        except Refused:
+            return page.refuse()
 
     return wrapped
 
