@@ -46,6 +46,7 @@ from bot.storage.tables import (
     OUTBOX,
     STAFF,
 )
+from core.almaty import zone_on
 
 PAGE_SIZE = 50
 MAX_NOTE = 2000
@@ -272,6 +273,15 @@ def family_rows(connection: Connection, member: Member, ids: Sequence[int]) -> l
     return [_row(member, found[i]) for i in ids if i in found]
 
 
+def aware(moment: datetime) -> datetime:
+    """A moment as the database gave it back. SQLite keeps no offset for the `DateTime` columns
+    of messages, contacts and assessments: they come back naive, as the Kazakhstan time they
+    were written in (the process's clock is Kazakhstan's)."""
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone_on(moment.date()))
+
+
 def _row(member: Member, row: Any) -> FamilyRow:
     return FamilyRow(
         id=row.id,
@@ -283,7 +293,7 @@ def _row(member: Member, row: Any) -> FamilyRow:
         telegram=row.telegram_contact_id is not None,
         consent=bool(row.sms_consent or row.telegram_consent),
         opted_out=bool(row.sms_out or row.telegram_out),
-        last_contact=row.last_contact,
+        last_contact=None if row.last_contact is None else aware(row.last_contact),
         status=str(row.status),
         worker=row.username,
     )
@@ -463,7 +473,7 @@ def timeline(connection: Connection, found: Family) -> tuple[list[Event], bool]:
     for r in messages[:TIMELINE_MESSAGES]:
         events.append(
             Event(
-                r.created_at,
+                aware(r.created_at),
                 "message",
                 {
                     "direction": r.direction,
@@ -504,7 +514,7 @@ def timeline(connection: Connection, found: Family) -> tuple[list[Event], bool]:
     ):
         events.append(
             Event(
-                done.created_at,
+                aware(done.created_at),
                 "assessment",
                 {"id": done.id, "household": done.household, "result": done.result},
             )

@@ -56,7 +56,7 @@ def problem_text(page: Page, problem: CampaignError) -> str:
     for pattern, msgid in PROBLEMS:
         found = pattern.search(str(problem))
         if found is not None:
-            return str(page.gettext(msgid, **found.groupdict()))
+            return page.gettext(msgid, **found.groupdict())
     return str(problem)
 
 

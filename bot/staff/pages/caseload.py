@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from sqlalchemy import Connection
@@ -76,7 +77,7 @@ def reason_text(page: Page, reason: str) -> str:
     for pattern, msgid in REASONS:
         found = pattern.search(reason)
         if found is not None:
-            return str(page.gettext(msgid, **found.groupdict()))
+            return page.gettext(msgid, **found.groupdict())
     return reason
 
 
@@ -122,7 +123,7 @@ async def upload(page: Page) -> web.StreamResponse:
         return page.render("upload.html", status=400, problem=page.gettext("Choose a file."))
     runner, member, now = page.runner, page.member, page.now
     link_valid = timedelta(days=page.request.app[CONFIG].link_days)
-    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:100]
+    name = unquote(filename).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:100]
     try:
         rows = await asyncio.to_thread(read_caseload, name, data)
         report = await import_caseload(

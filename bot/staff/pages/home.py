@@ -38,8 +38,8 @@ async def home(page: Page) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/staff/", view(home))
-    app.router.add_get("/staff", lambda request: _to_home())
+    app.router.add_get("/staff", _to_home)
 
 
-async def _to_home() -> web.StreamResponse:
+async def _to_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/staff/")

@@ -53,6 +53,7 @@ class Keys:
 
 
 KEYS = web.AppKey("staff_keys", Keys)
+NEW_PRE = web.RequestKey("komek_pre_new", str)  # a browser's new CSRF cookie, until it is set
 
 
 class Page:
@@ -199,8 +200,8 @@ def cookie_options(request: web.Request) -> dict[str, Any]:
 def _pre_value(request: web.Request) -> str:
     value = request.cookies.get(PRE_COOKIE, "")
     if not value or len(value) > 64:
-        value = request.get("komek_pre_new") or secrets.token_urlsafe(24)
-        request["komek_pre_new"] = value
+        value = request.get(NEW_PRE) or secrets.token_urlsafe(24)
+        request[NEW_PRE] = value
     return str(value)
 
 
