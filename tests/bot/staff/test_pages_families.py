@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from bot.i18n.translator import Translator
 from bot.staff.exports import neutral, to_csv
-from bot.staff.search import query_terms, terms
+from bot.staff.search import query_terms, reindex, terms
 from bot.storage.tables import (
     ASSESSMENTS,
     CASE_TERMS,
@@ -153,8 +153,6 @@ async def test_a_caseload_of_ten_thousand_pages_by_fifty(ws: Workspace) -> None:
             for i in range(10_000)
         ]
         connection.execute(insert(CASES), rows)
-        from bot.staff.search import reindex
-
         reindex(
             connection,
             connection.execute(
