@@ -78,3 +78,6 @@ def label(table: dict[str, Text], code: str | None) -> Text | str:
     if code is None:
         return "—"
     return table.get(code, code)
+
+
+ENCODINGS = {"gsm7": "GSM-7", "ucs2": "UCS-2"}  # technical names, the same in every language
