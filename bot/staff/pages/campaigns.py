@@ -191,6 +191,7 @@ async def detail(page: Page) -> web.StreamResponse:
     return page.render(
         "campaign.html",
         campaign=row,
+        state=state["status"],  # "sent" once nothing is left to send
         preview=shown,
         progress=progress_view(state),
         cost=cost,

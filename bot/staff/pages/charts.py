@@ -32,19 +32,22 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)  # (class, name)
 
 
+COLUMNS_WIDTH = 400  # three side by side on a laptop: text stays readable
+
+
 def columns(
-    groups: list[str], keys: list[tuple[str, str]], values: list[dict[str, int]], height: int = 220
+    groups: list[str], keys: list[tuple[str, str]], values: list[dict[str, int]], height: int = 240
 ) -> Chart:
     """Stacked columns: one per group (a week), a segment per key."""
-    left, bottom, top = 36, 28, 10
-    chart = Chart(WIDTH, height)
+    left, bottom, top, width = 30, 28, 10, COLUMNS_WIDTH
+    chart = Chart(width, height)
     chart.legend = [(f"c{i}", name) for i, (_, name) in enumerate(keys)]
     highest = max([sum(v.values()) for v in values] + [1])
     scale = (height - bottom - top) / highest
-    step = (WIDTH - left - 8) / max(1, len(groups))
+    step = (width - left - 8) / max(1, len(groups))
     for tick in _ticks(highest):
         y = height - bottom - tick * scale
-        chart.lines.append({"x1": left, "y1": y, "x2": WIDTH - 8, "y2": y, "cls": "grid-line"})
+        chart.lines.append({"x1": left, "y1": y, "x2": width - 8, "y2": y, "cls": "grid-line"})
         chart.texts.append({"x": left - 4, "y": y + 4, "text": str(tick), "anchor": "end"})
     for i, (group, counts) in enumerate(zip(groups, values, strict=True)):
         x = left + i * step + step * 0.15
@@ -65,12 +68,12 @@ def columns(
                     "title": f"{group} · {name}: {n}",
                 }
             )
-        if len(groups) <= 12 or i % 2 == 0:
+        if len(groups) <= 6 or (len(groups) - 1 - i) % 2 == 0:  # every other, the last too
             chart.texts.append(
                 {"x": x + step * 0.35, "y": height - bottom + 16, "text": group, "anchor": "middle"}
             )
     chart.lines.append(
-        {"x1": left, "y1": height - bottom, "x2": WIDTH - 8, "y2": height - bottom, "cls": "axis"}
+        {"x1": left, "y1": height - bottom, "x2": width - 8, "y2": height - bottom, "cls": "axis"}
     )
     return chart
 

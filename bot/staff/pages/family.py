@@ -9,6 +9,7 @@ own social worker (a supervisor or an administrator reads; the worker acts)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -42,10 +43,20 @@ def explained(page: Page, household: Any, stored: Any) -> dict[str, Any]:
     now = result.to_dict()
     before = stored if isinstance(stored, dict) else {}
     changed = any(
-        str(now.get(key)) != str(before.get(key))
+        _same(now.get(key)) != _same(before.get(key))
         for key in ("status", "monthly_amount", "poverty_line", "poverty_line_estimated")
     )
     return {"lines": lines, "changed": changed, "now": now}
+
+
+def _same(value: Any) -> Any:
+    """A stored figure in a form that compares equal however JSON kept it (86788.0, "86788")."""
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return value
 
 
 async def _load(page: Page, case_id: int, *, acting: bool = False) -> Family:

@@ -248,7 +248,7 @@ async def test_a_deactivated_member_is_signed_out(ws: Workspace) -> None:
 
 
 async def test_the_language_is_the_member_s_own_and_can_be_switched(ws: Workspace) -> None:
-    agent = await ws.agent()
+    agent = await ws.agent(language=None)
     page = await agent.get("/staff/login")
     assert page.has('<html lang="ru">')
     async with agent.session.get(

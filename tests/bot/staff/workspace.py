@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pyotp
 from aiohttp.test_utils import TestServer
+from yarl import URL
 from sqlalchemy import Connection, select, update
 
 from bot.config import Config
@@ -144,8 +145,11 @@ class Workspace:
     def base(self) -> str:
         return str(self.server.make_url("")).rstrip("/")
 
-    async def agent(self) -> Agent:
+    async def agent(self, language: str | None = "en") -> Agent:
+        """A browser; asking for English pages unless `language` is None (the server's choice)."""
         session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        if language is not None:
+            session.cookie_jar.update_cookies({"komek_lang": language}, URL(self.base + "/staff/"))
         made = Agent(session, self.base)
         self.agents.append(made)
         return made
