@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 import pyotp
 from aiohttp.test_utils import TestServer
-from yarl import URL
 from sqlalchemy import Connection, select, update
+from yarl import URL
 
 from bot.config import Config
 from bot.conversation.runner import Runner
