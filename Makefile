@@ -61,6 +61,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python benchmarks/sms_cost.py
 	$(BIN)/python -m benchmarks.webhook_load
 	$(BIN)/python -m benchmarks.campaign
+	$(BIN)/python -m benchmarks.dashboard
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -125,8 +126,15 @@ def _last_contact(connection: Connection) -> ColumnElement[datetime]:
     sms, telegram = _last_of(_c.sms_contact_id), _last_of(_c.telegram_contact_id)
     if connection.dialect.name == "postgresql":
         return func.greatest(sms, telegram)
-    # SQLite's max() of two values is NULL when either is; GREATEST ignores a NULL.
-    return func.max(func.coalesce(sms, telegram), func.coalesce(telegram, sms))
+    # SQLite's max() of two values is NULL when either is (GREATEST ignores a NULL). Its
+    # times are text, later ones greater, and every one is greater than '': each contact's
+    # newest message is looked up once.
+    empty: ColumnElement[str] = literal_column("''")
+    return func.nullif(
+        func.max(func.coalesce(sms, empty), func.coalesce(telegram, empty)),
+        empty,
+        type_=_m.created_at.type,
+    )
 
 
 def _latest_status(contact: ColumnElement[int]) -> ColumnElement[str]:
@@ -184,8 +192,31 @@ def _conditions(
         else:
             where.append(not_(spoke) if filters.last == "quiet" else spoke)
     if filters.status:
-        where.append(_status() == filters.status)
+        where.append(_c.id.in_(_with_outcome(connection, filters.status)))
     return where
+
+
+def _with_outcome(connection: Connection, outcome: str) -> Select[Any]:
+    """The cases whose newest assessment (on either contact) has this outcome ("none": never
+    assessed), in one pass over the assessments: each contact's newest is the highest id."""
+    newest = select(_a.contact_id, func.max(_a.id).label("id")).group_by(_a.contact_id).subquery()
+    by_sms, by_telegram = newest.alias("by_sms"), newest.alias("by_telegram")
+    zero = literal(0)
+    sms_id, telegram_id = func.coalesce(by_sms.c.id, zero), func.coalesce(by_telegram.c.id, zero)
+    if connection.dialect.name == "postgresql":
+        latest = func.greatest(sms_id, telegram_id)
+    else:
+        latest = func.max(sms_id, telegram_id)
+    query = (
+        select(_c.id)
+        .outerjoin(by_sms, by_sms.c.contact_id == _c.sms_contact_id)
+        .outerjoin(by_telegram, by_telegram.c.contact_id == _c.telegram_contact_id)
+    )
+    if outcome == "none":
+        return query.where(latest == 0)
+    return query.join(ASSESSMENTS, _a.id == latest).where(
+        _a.result["status"].as_string() == outcome
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +245,7 @@ class Listing:
 
 def _ordered(connection: Connection, query: Select[Any], sort: str) -> Select[Any]:
     if sort == "last":
-        last = _last_contact(connection)
-        return query.order_by(last.is_(None), last.desc(), _c.id)
+        return query.order_by(_last_contact(connection).desc().nulls_last(), _c.id)
     if sort == "reassess":
         return query.order_by(_c.next_reassessment.is_(None), _c.next_reassessment, _c.name, _c.id)
     if sort == "added":
@@ -224,20 +254,21 @@ def _ordered(connection: Connection, query: Select[Any], sort: str) -> Select[An
 
 
 def listing(connection: Connection, member: Member, filters: Filters, now: datetime) -> Listing:
-    """One page of the families `member` may see that match `filters`."""
+    """One page of the families `member` may see that match `filters`. The matching ids are
+    read whole (ten thousand integers), so the filters are worked out once for the count and
+    the page."""
     where = _conditions(connection, member, filters, now)
-    total = int(connection.execute(select(func.count()).where(*where)).scalar_one())
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(filters.page, pages)
     ids = [
         int(i)
         for i in connection.execute(
             _ordered(connection, select(_c.id).where(*where), filters.sort)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
         ).scalars()
     ]
-    return Listing(family_rows(connection, member, ids), total, page, pages)
+    total = len(ids)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    shown = ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return Listing(family_rows(connection, member, shown), total, page, pages)
 
 
 def family_rows(connection: Connection, member: Member, ids: Sequence[int]) -> list[FamilyRow]:
@@ -573,18 +604,5 @@ def add_note(
     connection.execute(
         insert(CASE_NOTES).values(
             case_id=case_id, staff_id=member.id, body=body.strip()[:MAX_NOTE], created_at=now
-        )
-    )
-
-
-def visible_case_contacts(member: Member) -> Any:
-    """The contact ids of every case `member` may see (for counts of failed deliveries)."""
-    return (
-        select(_c.sms_contact_id)
-        .where(visible(member))
-        .union(
-            select(_c.telegram_contact_id).where(
-                visible(member), _c.telegram_contact_id.is_not(None)
-            )
         )
     )

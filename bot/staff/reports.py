@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Date, Integer, case, cast, exists, func, sele
 from bot.delivery.outbox import FAILED
 from bot.staff.accounts import Member
 from bot.staff.campaigns import Listed, status, visible_campaigns
-from bot.staff.families import visible, visible_case_contacts
+from bot.staff.families import visible
 from bot.storage.offices import ATTENDED, load_offices
 from bot.storage.tables import APPOINTMENTS, ASSESSMENTS, CASES, CONTACTS, OUTBOX
 from core.almaty import local, wall
@@ -68,13 +68,45 @@ class Running:
 
 
 def running_campaigns(connection: Connection, member: Member) -> list[Running]:
+    """Campaigns scheduled, or with messages still to send (how many of them are sent)."""
     found = []
     for listed in visible_campaigns(connection, member, limit=50):
-        if listed.status in ("scheduled", "sending"):
-            progress = status(connection, member, listed.id)
-            if progress["status"] != "sent":
-                found.append(Running(listed, progress))
+        if listed.status == "scheduled" or (
+            listed.status == "sending" and waiting(connection, listed.id)
+        ):
+            found.append(Running(listed, sent_counts(connection, listed.id)))
     return found[:10]
+
+
+def _campaign_rows(campaign_id: int) -> Any:
+    prefix = f"campaign:{campaign_id}:"
+    o = OUTBOX.c
+    return (o.key >= prefix) & (o.key < f"campaign:{campaign_id};")
+
+
+def waiting(connection: Connection, campaign_id: int) -> bool:
+    """Whether messages of the campaign are still queued (a look at the few due rows)."""
+    o = OUTBOX.c
+    return (
+        connection.execute(
+            select(o.id)
+            .where(o.status.in_(("pending", "sending")), _campaign_rows(campaign_id))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def sent_counts(connection: Connection, campaign_id: int) -> dict[str, Any]:
+    """The campaign's messages in all and those sent, without reading their deliveries."""
+    o = OUTBOX.c
+    by_status = {
+        str(state): int(n)
+        for state, n in connection.execute(
+            select(o.status, func.count()).where(_campaign_rows(campaign_id)).group_by(o.status)
+        )
+    }
+    return {"outbox": by_status, "queued": sum(by_status.values())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +126,12 @@ def failed_deliveries(
     o, c = OUTBOX.c, CASES.c
     where = [o.status == FAILED, o.due_at >= now - FAILED_SINCE]
     if member.role != "admin":
-        where.append(o.contact_id.in_(visible_case_contacts(member)))
+        where.append(
+            exists().where(
+                visible(member),
+                (c.sms_contact_id == o.contact_id) | (c.telegram_contact_id == o.contact_id),
+            )
+        )
     total = int(connection.execute(select(func.count()).where(*where)).scalar_one())
     rows = connection.execute(
         select(o.due_at, o.kind, o.error, o.contact_id)

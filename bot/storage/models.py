@@ -264,11 +264,12 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str | None] = mapped_column(Text)
     next_reassessment: Mapped[date | None] = mapped_column(Date)
+    # Indexed: the family behind a contact (a failed delivery, a visit) is one seek away.
     sms_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     telegram_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
     # A deep link links one chat, once, before it expires; a new one comes from the worker.

@@ -1,7 +1,7 @@
 """The staff workspace: browser sessions, a member's language, two-factor sign-in and passwords
 an administrator set; notes on cases and the terms a case is found by; campaigns scheduled for
 later; poverty lines added by staff; a contact's messages indexed in time order, and the audit
-log by person and by action.
+log by person and by action, and the family behind a contact.
 
 Revision ID: 0005
 Revises: 0004
@@ -43,6 +43,8 @@ def upgrade() -> None:
     op.drop_index("ix_messages_contact_id", "messages")
     op.create_index("ix_audit_log_staff", "audit_log", ["staff_id", "at"])
     op.create_index("ix_audit_log_action", "audit_log", ["action", "at"])
+    op.create_index("ix_cases_sms_contact_id", "cases", ["sms_contact_id"])
+    op.create_index("ix_cases_telegram_contact_id", "cases", ["telegram_contact_id"])
 
     op.create_table(
         "staff_sessions",
@@ -116,6 +118,8 @@ def downgrade() -> None:
     op.create_index("ix_messages_contact_id", "messages", ["contact_id"])
     op.drop_index("ix_messages_contact_time", "messages")
     op.drop_index("ix_audit_log_action", "audit_log")
+    op.drop_index("ix_cases_telegram_contact_id", "cases")
+    op.drop_index("ix_cases_sms_contact_id", "cases")
     op.drop_index("ix_audit_log_staff", "audit_log")
     op.drop_column("campaigns", "scheduled_at")
     op.drop_column("staff", "totp_last_step")
