@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import re
 import sqlite3
@@ -42,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TARGET_MS = 150.0
+OUTCOMES = ("eligible", "ineligible", "needs_review")
+ACTIONS = ("family.view", "login", "campaign.send", "caseload.export")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
@@ -123,10 +126,10 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
                 (telegram, "telegram", str(900000 + n), language, True, False, made, False)
             )
         name = f"{rng.choice(names)} {rng.choice(surnames)} {n}"
-        cases.append(
-            (n + 1, 1, name, phone, "astana", language, None, "2027-01-10", n + 1, telegram,
-             f"code{n:08d}", _instant(today), _instant(today))
-        )  # fmt: skip
+        stamp = _instant(today)
+        code = f"code{n:08d}"
+        where = (phone, "astana", language, None, "2027-01-10", n + 1, telegram)
+        cases.append((n + 1, 1, name, *where, code, stamp, stamp))
     db.executemany(
         "INSERT INTO contacts (id, channel, address, language, consent, opted_out, created_at,"
         " reminders) VALUES (?,?,?,?,?,?,?,?)",
@@ -146,25 +149,23 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
         contact = contact_ids[rng.randrange(len(contact_ids))]
         at = _stamp(today - timedelta(seconds=span - i * span // messages))
         inbound = i % 2 == 0
-        batch.append(
-            (contact, channel_of[contact], "in" if inbound else "out",
-             "Сәлем" if inbound else "Komek: жауап", "processed" if inbound else "delivered", at, at)
-        )  # fmt: skip
+        body, status = ("Сәлем", "processed") if inbound else ("Komek: жауап", "delivered")
+        direction = "in" if inbound else "out"
+        batch.append((contact, channel_of[contact], direction, body, status, at, at))
         if len(batch) == 100_000:
             _messages(db, batch)
             batch = []
     _messages(db, batch)
     # Written in time order, as the conversations write them.
-    assessments = list(
+    assessments = [
         (
             contact_ids[rng.randrange(len(contact_ids))],
             '{"date": "2026-11-20", "region": "astana", "members": [{"age": 30, "income": 10000}]}',
-            '{"status": "%s", "monthly_amount": 25000, "poverty_line": 40000}'
-            % rng.choice(("eligible", "ineligible", "needs_review")),
+            json.dumps({"status": rng.choice(OUTCOMES), "monthly_amount": 25000}),
             _stamp(today - timedelta(seconds=rng.randrange(84 * 86400))),
         )
         for _ in range(30_000)
-    )
+    ]
     assessments.sort(key=lambda row: row[3])
     db.executemany(
         "INSERT INTO assessments (contact_id, household, result, created_at) VALUES (?,?,?,?)",
@@ -176,10 +177,10 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
         for slot in range(16):
             start = day + timedelta(days=d, minutes=30 * slot)
             status = "booked" if d >= 0 else rng.choice(("attended", "no_show", "cancelled"))
-            visits.append(
-                ("example-astana-1", contact_ids[rng.randrange(families)], _instant(start),
-                 _instant(start + timedelta(minutes=20)), 1, status, _instant(today), _instant(today))
-            )  # fmt: skip
+            contact = contact_ids[rng.randrange(families)]
+            end = start + timedelta(minutes=20)
+            stamps = (_instant(start), _instant(end), 1, status, _instant(today), _instant(today))
+            visits.append(("example-astana-1", contact, *stamps))
     db.executemany(
         "INSERT INTO appointments (office_id, contact_id, starts_at, ends_at, seat, status,"
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -192,27 +193,35 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
             " 'sending', ?, ?)",
             (campaign, f"Campaign {campaign}", _instant(today), _instant(today)),
         )
+        stamp = _instant(today)
+        payload = f'{{"campaign": {campaign}}}'
         db.executemany(
             "INSERT INTO outbox (key, contact_id, kind, payload, due_at, status, attempts,"
             " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
             [
-                (f"campaign:{campaign}:{c}", c, "campaign", f'{{"campaign": {campaign}}}',
-                 _instant(today), "failed" if c % 50 == 0 else "sent", 1, _instant(today),
-                 _instant(today))
+                (f"campaign:{campaign}:{c}", c, "campaign", payload, stamp, _outcome(c))
+                + (1, stamp, stamp)
                 for c in range(1, families + 1)
             ],
-        )  # fmt: skip
+        )
     db.executemany(
         "INSERT INTO audit_log (staff_id, action, target, detail, at) VALUES (?,?,?,?,?)",
         [
-            (1 + i % 3, rng.choice(("family.view", "login", "campaign.send", "caseload.export")),
-             f"case {i}", "{}", _instant(today - timedelta(seconds=i * 30)))
+            (1 + i % 3, rng.choice(ACTIONS), f"case {i}", "{}", _ago(today, i * 30))
             for i in range(50_000)
         ],
-    )  # fmt: skip
+    )
     db.commit()
     db.execute("ANALYZE")
     db.close()
+
+
+def _outcome(contact: int) -> str:
+    return "failed" if contact % 50 == 0 else "sent"
+
+
+def _ago(today: datetime, seconds: int) -> str:
+    return _instant(today - timedelta(seconds=seconds))
 
 
 def _messages(db: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
