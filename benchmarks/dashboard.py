@@ -199,8 +199,7 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
             "INSERT INTO outbox (key, contact_id, kind, payload, due_at, status, attempts,"
             " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
             [
-                (f"campaign:{campaign}:{c}", c, "campaign", payload, stamp, _outcome(c))
-                + (1, stamp, stamp)
+                (f"campaign:{campaign}:{c}", c, "campaign", payload, stamp, *_sent(c, stamp))
                 for c in range(1, families + 1)
             ],
         )
@@ -216,8 +215,9 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
     db.close()
 
 
-def _outcome(contact: int) -> str:
-    return "failed" if contact % 50 == 0 else "sent"
+def _sent(contact: int, stamp: str) -> tuple[str, int, str, str]:
+    """How a campaign's message went: one in fifty failed for good."""
+    return ("failed" if contact % 50 == 0 else "sent", 1, stamp, stamp)
 
 
 def _ago(today: datetime, seconds: int) -> str:
@@ -278,7 +278,7 @@ WORKER_PAGES = [
     ("caseload: consent, eligible", "/staff/caseload?consent=yes&status=eligible"),
     ("caseload: never in touch", "/staff/caseload?last=never"),
     ("caseload: page 150", "/staff/caseload?page=150"),
-    ("family", "/staff/families/4242"),
+    ("family", "/staff/families/1000"),
     ("campaigns", "/staff/campaigns"),
     ("campaign", "/staff/campaigns/5"),
     ("visits", "/staff/visits"),
@@ -300,9 +300,10 @@ async def main(families: int, messages: int, rounds: int) -> int:
         path = Path(folder) / "dashboard.db"
         started = time.perf_counter()
         await seed(path, families, messages, today)
+        took = time.perf_counter() - started
         print(
             f"seeded {families:,} families, {messages:,} messages, 30,000 assessments,"
-            f" 50,000 campaign messages, 50,000 audit entries in {time.perf_counter() - started:.0f} s"
+            f" 50,000 campaign messages, 50,000 audit entries in {took:.0f} s"
         )
         config = Config(
             database_url=f"sqlite+aiosqlite:///{path}",
