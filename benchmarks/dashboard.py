@@ -161,7 +161,9 @@ def _bulk(path: Path, families: int, messages: int, today: datetime) -> None:
         (
             contact_ids[rng.randrange(len(contact_ids))],
             '{"date": "2026-11-20", "region": "astana", "members": [{"age": 30, "income": 10000}]}',
-            json.dumps({"status": rng.choice(OUTCOMES), "monthly_amount": 25000}),
+            json.dumps(
+                {"status": rng.choice(OUTCOMES), "monthly_amount": 25000, "poverty_line": 35596}
+            ),
             _stamp(today - timedelta(seconds=rng.randrange(84 * 86400))),
         )
         for _ in range(30_000)

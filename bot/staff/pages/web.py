@@ -110,8 +110,13 @@ class Page:
     def number(self, value: int | Decimal | float) -> str:
         return format_decimal(value, locale=BABEL_LOCALE[self.language])
 
-    def money(self, value: Decimal | int) -> str:
-        return format_money(Decimal(value), self.language)
+    def money(self, value: Any) -> str:
+        """An amount in tenge; "—" for one that is not there (a record from before a field)."""
+        try:
+            amount = Decimal(str(value))
+        except ArithmeticError:
+            return "—"
+        return format_money(amount, self.language) if amount.is_finite() else "—"
 
     def day(self, value: date | None, form: str = "medium") -> str:
         if value is None:
