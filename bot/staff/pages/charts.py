@@ -5,6 +5,7 @@ colours) with the same figures as a table beside it for screen readers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +18,11 @@ from bot.staff.pages import labels
 from bot.staff.pages.web import Page, view
 
 ROLES = ("supervisor", "admin")
-WIDTH = 640
+# The stylesheet's colours c0..c5: green, red, amber, blue, violet, grey.
+DELIVERY_COLOURS = (0, 3, 1, 5, 2)  # delivered, sent, failed, skipped, queued
+VISIT_COLOURS = (0, 2, 3, 5)  # attended, no-show, booked, cancelled
+CHANNEL_COLOURS = (3, 5, 4)  # Telegram, SMS, web chat
+WIDTH = 560
 
 
 @dataclass
@@ -32,23 +37,32 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)  # (class, name)
 
 
-COLUMNS_WIDTH = 400  # three side by side on a laptop: text stays readable
+COLUMNS_WIDTH = 360  # three side by side on a laptop: text stays readable
+
+
+Format = Callable[[int], str]
 
 
 def columns(
-    groups: list[str], keys: list[tuple[str, str]], values: list[dict[str, int]], height: int = 240
+    groups: list[str],
+    keys: list[tuple[str, str]],
+    values: list[dict[str, int]],
+    *,
+    number: Format = str,
+    palette: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+    height: int = 240,
 ) -> Chart:
-    """Stacked columns: one per group (a week), a segment per key."""
-    left, bottom, top, width = 30, 28, 10, COLUMNS_WIDTH
+    """Stacked columns: one per group (a week), a segment per key (coloured `palette[k]`)."""
+    left, bottom, top, width = 52, 28, 10, COLUMNS_WIDTH
     chart = Chart(width, height)
-    chart.legend = [(f"c{i}", name) for i, (_, name) in enumerate(keys)]
+    chart.legend = [(f"c{palette[i]}", name) for i, (_, name) in enumerate(keys)]
     highest = max([sum(v.values()) for v in values] + [1])
     scale = (height - bottom - top) / highest
     step = (width - left - 8) / max(1, len(groups))
     for tick in _ticks(highest):
         y = height - bottom - tick * scale
         chart.lines.append({"x1": left, "y1": y, "x2": width - 8, "y2": y, "cls": "grid-line"})
-        chart.texts.append({"x": left - 4, "y": y + 4, "text": str(tick), "anchor": "end"})
+        chart.texts.append({"x": left - 4, "y": y + 4, "text": number(tick), "anchor": "end"})
     for i, (group, counts) in enumerate(zip(groups, values, strict=True)):
         x = left + i * step + step * 0.15
         y = height - bottom
@@ -64,7 +78,7 @@ def columns(
                     "y": y,
                     "w": step * 0.7,
                     "h": h,
-                    "cls": f"c{k}",
+                    "cls": f"c{palette[k]}",
                     "title": f"{group} · {name}: {n}",
                 }
             )
@@ -78,12 +92,19 @@ def columns(
     return chart
 
 
-def bars(rows: list[str], keys: list[tuple[str, str]], values: list[dict[str, int]]) -> Chart:
+def bars(
+    rows: list[str],
+    keys: list[tuple[str, str]],
+    values: list[dict[str, int]],
+    *,
+    number: Format = str,
+    palette: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+) -> Chart:
     """Stacked horizontal bars: one per row (a campaign, an office), a segment per key."""
-    left, row_height, gap = 190, 22, 10
+    left, row_height, gap = 200, 24, 10
     height = max(1, len(rows)) * (row_height + gap) + 10
     chart = Chart(WIDTH, height)
-    chart.legend = [(f"c{i}", name) for i, (_, name) in enumerate(keys)]
+    chart.legend = [(f"c{palette[i]}", name) for i, (_, name) in enumerate(keys)]
     widest = max([sum(v.values()) for v in values] + [1])
     scale = (WIDTH - left - 60) / widest
     for i, (row, counts) in enumerate(zip(rows, values, strict=True)):
@@ -103,7 +124,7 @@ def bars(rows: list[str], keys: list[tuple[str, str]], values: list[dict[str, in
                     "y": y,
                     "w": w,
                     "h": row_height,
-                    "cls": f"c{k}",
+                    "cls": f"c{palette[k]}",
                     "title": f"{row} · {name}: {n}",
                 }
             )
@@ -112,14 +133,14 @@ def bars(rows: list[str], keys: list[tuple[str, str]], values: list[dict[str, in
             {
                 "x": x + 4,
                 "y": y + row_height * 0.7,
-                "text": str(sum(counts.values())),
+                "text": number(sum(counts.values())),
                 "anchor": "start",
             }
         )
     return chart
 
 
-def _short(text: str, limit: int = 28) -> str:
+def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -151,10 +172,13 @@ async def charts_page(page: Page) -> web.StreamResponse:
     weeks = weekly["outcome"].weeks
     week_labels = [_week_label(page, w) for w in weeks]
 
-    def by(name: str, keys: list[tuple[str, str]]) -> dict[str, Any]:
+    def by(
+        name: str, keys: list[tuple[str, str]], palette: tuple[int, ...] = (0, 1, 2)
+    ) -> dict[str, Any]:
         series = weekly[name]
         values = [{key: series.counts.get(key, {}).get(w, 0) for key, _ in keys} for w in weeks]
-        return {"chart": columns(week_labels, keys, values), "keys": keys, "values": values}
+        chart = columns(week_labels, keys, values, number=page.number, palette=palette)
+        return {"chart": chart, "keys": keys, "values": values}
 
     outcome_keys = [
         (k, page.name(labels.OUTCOMES, k)) for k in ("eligible", "ineligible", "needs_review")
@@ -174,6 +198,7 @@ async def charts_page(page: Page) -> web.StreamResponse:
         funnel_rows,
         [("n", str(page.gettext("People")))],
         [{"n": funnel_counts[k]} for k in reports.FUNNEL],
+        number=page.number,
     )
     delivery_keys = [
         ("delivered", page.pgettext("outbox", "Delivered")),
@@ -196,20 +221,28 @@ async def charts_page(page: Page) -> web.StreamResponse:
         week_labels=week_labels,
         outcome=by("outcome", outcome_keys),
         language=by("language", language_keys),
-        channel=by("channel", channel_keys),
+        channel=by("channel", channel_keys, CHANNEL_COLOURS),
         funnel={
             "chart": funnel_chart,
             "rows": funnel_rows,
             "counts": [funnel_counts[k] for k in reports.FUNNEL],
         },
         delivery={
-            "chart": bars(campaign_rows, delivery_keys_text, campaign_values),
+            "chart": bars(
+                campaign_rows,
+                delivery_keys_text,
+                campaign_values,
+                number=page.number,
+                palette=DELIVERY_COLOURS,
+            ),
             "rows": campaign_rows,
             "keys": delivery_keys_text,
             "values": campaign_values,
         },
         visits={
-            "chart": bars(office_rows, visit_keys, office_values),
+            "chart": bars(
+                office_rows, visit_keys, office_values, number=page.number, palette=VISIT_COLOURS
+            ),
             "rows": office_rows,
             "keys": visit_keys,
             "values": office_values,
