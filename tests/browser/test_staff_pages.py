@@ -89,6 +89,25 @@ async def test_an_administrator_signs_in_with_a_code(browser: Any, site: Site) -
     check(driver, "staff-members")
     go(driver, site, "/staff/members/aigerim")
     check(driver, "staff-member")
+    go(driver, site, "/staff/account")
+    check(driver, "staff-account-admin")
+    # A new colleague: made with a temporary password, which she replaces at her first sign-in.
+    go(driver, site, "/staff/members")
+    field(driver, "username").send_keys("gulnar")
+    field(driver, "name").send_keys("Гүлнар Қасымова")
+    Select(field(driver, "region")).select_by_value("astana")
+    await submit(driver, "form[action='/staff/members'] button")
+    temporary = driver.find_element(By.ID, "temporary").text
+    await sign_out(driver)
+    await sign_in(driver, site, "gulnar", temporary)
+    await until(driver, lambda d: d.current_url.endswith("/staff/password"))
+    check(driver, "staff-password")
+    field(driver, "password").send_keys("менің жаңа құпиясөзім")
+    field(driver, "repeated").send_keys("менің жаңа құпиясөзім")
+    await submit(driver, "main form button")
+    await until(driver, lambda d: d.current_url.endswith("/staff/"))
+    go(driver, site, "/staff/account/totp")
+    check(driver, "staff-totp-setup")
 
 
 async def test_a_worker_is_refused_another_worker_s_family_and_a_forged_form(

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from bot.staff.search import terms
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import Base
 from tests.bot.conftest import fresh_postgres
@@ -108,3 +109,32 @@ async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     finally:
         await engine.dispose()
     assert [tuple(row) for row in kept] == [("+77011234567", "Сәлем")]
+
+
+async def test_cases_imported_before_0005_can_be_found(tmp_path: Path) -> None:
+    """0005 gives the cases already there their search terms, folded as new ones are."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    try:
+        await upgrade(engine, "0004")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO staff (id, username, name, role, region, password_hash, active,"
+                    " created_at) VALUES (1, 'w', 'W', 'worker', 'astana', 'x', true, :now)"
+                ),
+                {"now": NOW},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO cases (id, staff_id, name, phone, region, language, link_code,"
+                    " created_at, updated_at) VALUES (1, 1, 'Айгерім Сәрсенова', '+77011234567',"
+                    " 'astana', 'kk', 'c1', :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = set((await connection.execute(text("SELECT term FROM case_terms"))).scalars())
+    finally:
+        await engine.dispose()
+    assert found == terms("Айгерім Сәрсенова", "+77011234567")
