@@ -260,12 +260,11 @@ def status(
 ) -> dict[str, Any]:
     row = _load(connection, member, campaign_id)
     o, m, c = OUTBOX.c, MESSAGES.c, CONTACTS.c
-    prefix = f"campaign:{campaign_id}:"
     delivered = case((m.status == "delivered", 1), else_=0)
     totals = connection.execute(
         select(o.status, func.count(), func.sum(sql_cast(delivered, Integer)))
         .outerjoin(MESSAGES, m.id == o.message_id)
-        .where(_keyed(prefix))
+        .where(campaign_rows(campaign_id))
         .group_by(o.status)
     ).all()
     by_status = {str(s): int(n) for s, n, _ in totals}
@@ -289,7 +288,7 @@ def status(
             select(c.channel, c.address, o.status, o.error, m.status.label("delivery"))
             .join(CONTACTS, c.id == o.contact_id)
             .outerjoin(MESSAGES, m.id == o.message_id)
-            .where(_keyed(prefix))
+            .where(campaign_rows(campaign_id))
             .order_by(o.id)
         )
         result["recipients"] = [
@@ -352,10 +351,9 @@ def retry_failed(connection: Connection, member: Member, campaign_id: int, now: 
     """Queue again every message of the campaign that failed for good; how many."""
     _load(connection, member, campaign_id)
     o = OUTBOX.c
-    prefix = f"campaign:{campaign_id}:"
     done = connection.execute(
         OUTBOX.update()
-        .where(_keyed(prefix), o.status == "failed")
+        .where(campaign_rows(campaign_id), o.status == "failed")
         .values(status=PENDING, attempts=0, error=None, message_id=None, due_at=now, updated_at=now)
     )
     again = int(done.rowcount or 0)
@@ -363,10 +361,11 @@ def retry_failed(connection: Connection, member: Member, campaign_id: int, now: 
     return again
 
 
-def _keyed(prefix: str) -> Any:
-    """Outbox rows whose key starts with `prefix`, as a range of the key's unique index."""
+def campaign_rows(campaign_id: int) -> Any:
+    """The campaign's outbox rows (keyed `campaign:ID:contact`), as a range of the key's unique
+    index rather than a LIKE that SQLite would answer with a scan."""
     o = OUTBOX.c
-    return (o.key >= prefix) & (o.key < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return (o.key >= f"campaign:{campaign_id}:") & (o.key < f"campaign:{campaign_id};")
 
 
 @dataclass(frozen=True, slots=True)

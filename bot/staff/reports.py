@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Date, Integer, case, cast, exists, func, sele
 
 from bot.delivery.outbox import FAILED
 from bot.staff.accounts import Member
-from bot.staff.campaigns import Listed, visible_campaigns
+from bot.staff.campaigns import Listed, campaign_rows, visible_campaigns
 from bot.staff.families import visible
 from bot.storage.offices import ATTENDED, load_offices
 from bot.storage.tables import (
@@ -87,19 +87,13 @@ def running_campaigns(connection: Connection, member: Member) -> list[Running]:
     return found[:10]
 
 
-def _campaign_rows(campaign_id: int) -> Any:
-    prefix = f"campaign:{campaign_id}:"
-    o = OUTBOX.c
-    return (o.key >= prefix) & (o.key < f"campaign:{campaign_id};")
-
-
 def waiting(connection: Connection, campaign_id: int) -> bool:
     """Whether messages of the campaign are still queued (a look at the few due rows)."""
     o = OUTBOX.c
     return (
         connection.execute(
             select(o.id)
-            .where(o.status.in_(("pending", "sending")), _campaign_rows(campaign_id))
+            .where(o.status.in_(("pending", "sending")), campaign_rows(campaign_id))
             .limit(1)
         ).first()
         is not None
@@ -112,7 +106,7 @@ def sent_counts(connection: Connection, campaign_id: int) -> dict[str, Any]:
     by_status = {
         str(state): int(n)
         for state, n in connection.execute(
-            select(o.status, func.count()).where(_campaign_rows(campaign_id)).group_by(o.status)
+            select(o.status, func.count()).where(campaign_rows(campaign_id)).group_by(o.status)
         )
     }
     return {"outbox": by_status, "queued": sum(by_status.values())}
@@ -283,7 +277,7 @@ def delivery_counts(connection: Connection, campaign_id: int) -> dict[str, int]:
     rows = connection.execute(
         select(o.status, (m.status == "delivered").label("delivered"), func.count())
         .outerjoin(MESSAGES, m.id == o.message_id)
-        .where(_campaign_rows(campaign_id))
+        .where(campaign_rows(campaign_id))
         .group_by(o.status, m.status == "delivered")
     ).all()
     counts = dict.fromkeys(("delivered", "sent", "failed", "skipped", "queued"), 0)

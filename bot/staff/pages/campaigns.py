@@ -173,19 +173,19 @@ async def detail(page: Page) -> web.StreamResponse:
     member = page.member
     translator, rates = page.translator, _rates(page)
 
-    def work(connection: Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def work(connection: Connection) -> tuple[dict[str, Any], dict[str, Any], Any] | None:
         try:
             shown = campaigns.preview(connection, member, campaign_id, translator, rates)
             state = campaigns.status(connection, member, campaign_id)
         except CampaignError:
             return None
-        return shown, state
+        row = connection.execute(CAMPAIGNS.select().where(CAMPAIGNS.c.id == campaign_id)).one()
+        return shown, state, row
 
     loaded = await page.run(work)
     if loaded is None:
         return page.refuse()
-    shown, state = loaded
-    row = await page.run(lambda c: _row(c, campaign_id))
+    shown, state, row = loaded
     price = page.request.app[CONFIG].sms_price
     cost = None if price is None else price * int(shown.get("sms_segments", 0))
     return page.render(
@@ -198,10 +198,6 @@ async def detail(page: Page) -> web.StreamResponse:
         done=page.request.query.get("done"),
         problem=page.request.query.get("problem"),
     )
-
-
-def _row(connection: Connection, campaign_id: int) -> Any:
-    return connection.execute(CAMPAIGNS.select().where(CAMPAIGNS.c.id == campaign_id)).first()
 
 
 async def progress(page: Page) -> web.StreamResponse:
