@@ -78,7 +78,7 @@ def with_lines(store: ParameterStore, lines: Iterable[AddedLine]) -> ParameterSt
             current.review_by if current is not None else None,
             entries,
         )
-    return ParameterStore(store.parameters, table)
+    return ParameterStore(store.parameters, table, store.statistics)
 
 
 def calendar_text(path: Path | None = None) -> str:

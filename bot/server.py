@@ -21,7 +21,7 @@ from prometheus_client import (
 )
 from redis.asyncio import Redis
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError, SQLAlchemyError
 
 from bot.channels.sms import kannel as sms
 from bot.channels.telegram import channel as telegram
@@ -96,6 +96,21 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+# SQLSTATE classes of a database that cannot take the work now, whatever the request: connection
+# (08), transaction state (25: a read-only transaction), resources such as a full disk (53),
+# operator intervention (57: shutting down), system (58).
+REFUSED_STATES = ("08", "25", "53", "57", "58")
+
+
+def database_refused(error: DBAPIError) -> bool:
+    """Whether the database refused or could not be reached (503: try again), rather than the
+    request being wrong for it (a bug: 500)."""
+    if isinstance(error, OperationalError | InternalError) or error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in REFUSED_STATES
+
+
 def _route(request: web.Request) -> str:
     """The route's template (`/api/staff/appointments/{id}/cancel`), never the path itself: one
     metric series per route, however many ids are asked for."""
@@ -110,8 +125,15 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return response
     except web.HTTPException:
         raise
-    except OperationalError as error:
-        log.warning("%s: the database refused: %s", _route(request), type(error.orig).__name__)
+    except DBAPIError as error:
+        if not database_refused(error):
+            log.exception("request to %s failed", _route(request))
+            request.app[METRICS].errors.labels(_route(request)).inc()
+            return web.json_response(
+                {"error": "something went wrong; please try again"}, status=500
+            )
+        reason = getattr(error.orig, "sqlstate", None) or type(error.orig).__name__
+        log.warning("%s: the database refused (%s)", _route(request), reason)
         request.app[METRICS].errors.labels(_route(request)).inc()
         return web.json_response(
             {"error": "the service cannot store this now; please try again shortly"},

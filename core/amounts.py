@@ -59,9 +59,17 @@ def child_payment(children: int, rules: InForce) -> Decimal:
     return rules.child_payment.mrp_multiple * rules.mrp * children
 
 
+def child_payment_has_fraction(rules: InForce) -> bool:
+    """Whether 1.5 MRP per child is not a whole tenge (an odd MRP): how the half tenge is paid is
+    not known (tsa-rules §7.9)."""
+    per_child = rules.child_payment.mrp_multiple * rules.mrp
+    return per_child != per_child.to_integral_value()
+
+
 def large_family_children(household: Household, rules: InForce) -> int:
     """Art. 90: minor children living with the family, and full-time students after 18 until they
-    reach 23 wherever they live; not children on full state support (or otherwise excluded)."""
+    reach 23 wherever they live; not children on full state support (or otherwise excluded).
+    Before the Social Code students are counted only where the rule in force says so."""
     limit = rules.large_family.student_age_limit if rules.large_family.in_force else 23
     count = 0
     for m in household.members:
@@ -70,21 +78,48 @@ def large_family_children(household: Household, rules: InForce) -> int:
         if m.age < 18:
             if m.absence in (None, "studies_away"):
                 count += 1
-        elif m.student_full_time and m.age < limit:
+        elif limit is not None and m.student_full_time and m.age < limit:
             count += 1
     return count
+
+
+def unconfirmed_students(household: Household, rules: InForce) -> int:
+    """Full-time students the allowance may have counted under a rule the domain spec does not
+    confirm (2020 to June 2023: the 2005 law spoke of minor children)."""
+    rule = rules.large_family
+    limit = rule.students_doubtful_under_age
+    if not rule.in_force or rule.student_age_limit is not None or limit is None:
+        return 0
+    return sum(
+        1
+        for m in household.members
+        if m.absence not in _EXCLUDED and m.age >= 18 and m.student_full_time and m.age < limit
+    )
+
+
+def _exact_allowance(children: int, rules: InForce) -> Decimal:
+    rule = rules.large_family
+    if not rule.in_force:
+        return Decimal(0)
+    if rule.per_child_from and children >= rule.per_child_from:
+        return rule.per_child_coefficient * children * rules.mrp
+    coefficient = rule.coefficients.get(children)
+    if coefficient is None:
+        return Decimal(0)
+    return coefficient * rules.mrp
 
 
 def large_family_allowance(children: int, rules: InForce) -> Decimal:
     """Art. 91: 16.03 MRP for four children, 20.04 for five, 24.05 for six, 28.06 for seven, and
     4 MRP per child from eight, whatever the income. Rounded up to the tenge as the published
-    tables are (tsa-rules §3.11; flagged)."""
-    rule = rules.large_family
-    if not rule.in_force:
-        return Decimal(0)
-    if rule.per_child_from and children >= rule.per_child_from:
-        return up_to_tenge(rule.per_child_coefficient * children * rules.mrp)
-    coefficient = rule.coefficients.get(children)
-    if coefficient is None:
-        return Decimal(0)
-    return up_to_tenge(coefficient * rules.mrp)
+    tables are (tsa-rules §3.11)."""
+    return up_to_tenge(_exact_allowance(children, rules))
+
+
+def allowance_rounding_in_doubt(children: int, rules: InForce) -> bool:
+    """The rounding of the allowance is in doubt only when the exact product has a fraction and
+    no published figure for the year equals the rounded-up amount (2022's were rounded half up)."""
+    exact = _exact_allowance(children, rules)
+    if exact == exact.to_integral_value():
+        return False
+    return rules.large_family_published.get(children) != up_to_tenge(exact)

@@ -14,12 +14,19 @@ from core.dates import age_in_months, quarter_end
 from core.errors import InputError
 from core.family import Obligation, assess_family
 from core.household import SEXES, Household, parse_household
-from core.income import loan_income, meets_income_test, monthly_family_income, per_capita_income
+from core.income import (
+    counted_named_income,
+    loan_income,
+    meets_income_test,
+    monthly_family_income,
+    named_incomes,
+    per_capita_income,
+)
 from core.money import ZERO, to_cents
 from core.need import active_bars, property_grounds
 from core.parameters import InForce, ParameterStore
 from core.poverty_line import poverty_line
-from core.reasons import Reason, reason, sourced
+from core.reasons import INCOME_DOUBT_FLAGS, Reason, reason, sourced
 
 ELIGIBLE = "eligible"
 INELIGIBLE = "ineligible"
@@ -54,6 +61,12 @@ class Assessment:
     income_gap: Decimal
     child_payment_children: int
     large_family_children: int
+    # The band the real poverty line lies in (the line itself unless it is estimated), and the
+    # monthly amount at either end of it (the core's own reading: the provisional rules applied).
+    poverty_line_low: Decimal
+    poverty_line_high: Decimal
+    monthly_amount_low: Decimal = ZERO
+    monthly_amount_high: Decimal = ZERO
 
     @property
     def quarter_total(self) -> Decimal:
@@ -110,9 +123,43 @@ def _age_flags(household: Household, rules: InForce) -> list[str]:
     return []
 
 
+# Parameters that only some households use: past their review date, or resting on a reference
+# with a reservation, they are flagged only where the assessment used them. The poverty line's
+# own parameters are judged by the line (core/poverty_line.py).
+_LINE_PARAMETERS = frozenset(
+    {
+        "poverty_line_rule",
+        "subsistence_minimum",
+        "poverty_line_estimate",
+        "regional_subsistence_minimum",
+    }
+)
+
+
+def _used(name: str, household: Household, line_estimated: bool, lfa: bool, child: bool) -> bool:
+    if name in _LINE_PARAMETERS:
+        return line_estimated
+    if name == "non_mortgage_loans":
+        return household.non_mortgage_loans > 0
+    if name == "income_kinds":
+        return household.named_income
+    if name in ("large_family_allowance", "large_family_allowance_published"):
+        return lfa
+    if name == "child_payment":
+        return child
+    if name == "mrp":
+        return lfa or child
+    return True
+
+
 def assess(household: Household, store: ParameterStore) -> Assessment:
     """Assess one household on its date: composition, poverty line, income test, property, bars,
-    category and obligations, amounts, child payment and large-family allowance."""
+    category and obligations, amounts, child payment and large-family allowance.
+
+    The status is firm only where every reading still in doubt gives the same answer: the real
+    poverty line anywhere in the band of an estimate, and the provisional loan rule applied or
+    not. Otherwise, or where an amount rests on the provisional loan rule, it is `needs_review`;
+    the amounts are then those of the core's own reading (the estimate, the rule applied)."""
     on = household.date
     if on < store.first_day:
         raise InputError(
@@ -125,17 +172,31 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
     size = len(counted)
     line = poverty_line(household, store, rules)
 
-    reasons: list[Reason] = [line.reason, *family.reasons]
+    reasons: list[Reason] = [line.reason, *line.more_reasons, *family.reasons]
     flags: list[str] = [*line.flags, *family.flags]
-    if rules.past_review:
-        flags.append("parameter_past_review_date")
     flags.extend(_age_flags(household, rules))
 
     lfa_children = amounts.large_family_children(household, rules)
     lfa = amounts.large_family_allowance(lfa_children, rules)
     if lfa > 0:
         reasons.append(reason("large_family_allowance", on, children=lfa_children))
-        flags.append("large_family_allowance_rounding")
+        if amounts.allowance_rounding_in_doubt(lfa_children, rules):
+            flags.append("large_family_allowance_rounding")
+    if rules.large_family.students_doubtful_under_age is not None:
+        students = amounts.unconfirmed_students(household, rules)
+        if students and lfa_children + students >= 4:
+            flags.append("large_family_students_unconfirmed")
+    children = amounts.child_payment_children(counted, rules)
+
+    if rules.past_review or rules.unverified:
+
+        def used(name: str) -> bool:
+            return _used(name, household, line.estimated, lfa > 0, children > 0)
+
+        if any(used(name) for name in rules.past_review):
+            flags.append("parameter_past_review_date")
+        if any(used(name) for name in rules.unverified if name not in _LINE_PARAMETERS):
+            flags.append("unverified_parameter")
 
     if size == 0:
         reasons.append(reason("no_counted_members", on))
@@ -158,15 +219,38 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
             income_gap=ZERO,
             child_payment_children=0,
             large_family_children=lfa_children,
+            poverty_line_low=line.lowest,
+            poverty_line_high=line.highest,
         )
 
     income = monthly_family_income(counted)
+    named = named_incomes(counted) if household.named_income else {}
+    if named:
+        income += counted_named_income(named, rules)
+        kinds_ref = store.parameters["income_kinds"].entry_at(on).references[0]
+        for kind, amount in named.items():
+            rule = rules.income_kinds[kind]
+            if amount <= 0:
+                continue
+            if rule.doubtful:
+                flags.append(INCOME_DOUBT_FLAGS[kind])
+            if not rule.counted:
+                reasons.append(
+                    sourced(
+                        "income_not_counted",
+                        kinds_ref.title,
+                        kinds_ref.url,
+                        kind=kind,
+                        amount=amount,
+                    )
+                )
     loans = loan_income(household, rules)
     total = income + loans
+    provisional_loans = loans > 0 and rules.loans.provisional
     if loans > 0:
         ref = store.parameters["non_mortgage_loans"].entry_at(on).references[0]
         reasons.append(sourced("non_mortgage_loan_counted", ref.title, ref.url, monthly=loans))
-        if rules.loans.provisional:
+        if provisional_loans:
             flags.append("provisional_loan_rule")
     pci = per_capita_income(total, size)
     passes = meets_income_test(total, size, line.value)
@@ -189,12 +273,59 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
 
     if refusals:
         status = INELIGIBLE
-    elif passes:
-        status = ELIGIBLE
-    elif loans > 0 and meets_income_test(income, size, line.value):
-        status = NEEDS_REVIEW  # only the provisional loan rule refuses: a person must look
+    elif not provisional_loans and line.low is None:  # nothing in doubt: the common case
+        status = ELIGIBLE if passes else INELIGIBLE
     else:
-        status = INELIGIBLE
+        # The answer under each reading still in doubt: the line at either end of its band, the
+        # provisional loan rule applied or not.
+        totals = (total, income) if provisional_loans else (total,)
+        low_cap, high_cap = line.lowest * size, line.highest * size  # art. 120 p.1 at each end
+        band_decides = any((t <= low_cap) != (t <= high_cap) for t in totals)
+        if all(t > high_cap for t in totals):
+            status = INELIGIBLE
+        elif not provisional_loans and total <= low_cap:
+            status = ELIGIBLE
+        else:
+            status = NEEDS_REVIEW
+            if band_decides:
+                reasons.append(
+                    reason(
+                        "poverty_line_uncertain",
+                        on,
+                        low=line.lowest,
+                        high=line.highest,
+                        per_capita_income=pci,
+                    )
+                )
+            if provisional_loans:
+                ref = store.parameters["non_mortgage_loans"].entry_at(on).references[0]
+                without = (
+                    amounts.monthly_amount(counted, income, line.value, rules)
+                    if meets_income_test(income, size, line.value)
+                    else ZERO
+                )
+                with_loan = (
+                    amounts.monthly_amount(counted, total, line.value, rules) if passes else ZERO
+                )
+                reasons.append(
+                    sourced(
+                        "provisional_loan_rule_decides",
+                        ref.title,
+                        ref.url,
+                        with_loan=with_loan,
+                        without_loan=without,
+                    )
+                )
+
+    if (
+        lfa > 0
+        and status != INELIGIBLE
+        and rules.income_kinds["large_family_allowance"].counted
+        and "large_family_allowance" not in named
+    ):
+        # The allowance counts as income (tsa-rules §7.2) but the family did not say whether it
+        # received it in the income quarter: adding it could change the answer.
+        flags.append("large_family_allowance_not_in_income")
 
     category = family.category if status != INELIGIBLE else None
     months = amounts.assignment_months(household, family.category, rules)
@@ -212,8 +343,14 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
 
     monthly = ZERO
     child = ZERO
-    children = amounts.child_payment_children(counted, rules)
-    if status == ELIGIBLE:
+    amount_low = amount_high = ZERO
+    if status != INELIGIBLE and line.estimated:
+        low, high = line.lowest, line.highest
+        if total <= low * size:
+            amount_low = amounts.monthly_amount(counted, total, low, rules)
+        if total <= high * size:
+            amount_high = amounts.monthly_amount(counted, total, high, rules)
+    if status != INELIGIBLE and passes:  # eligible, or the core's reading under review
         monthly = amounts.monthly_amount(counted, total, line.value, rules)
         reasons.append(reason("amount_per_member", on, family_size=size))
         if rules.amount.method != "per_member":
@@ -222,6 +359,8 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
             if monthly > 0:
                 child = amounts.child_payment(children, rules)
                 reasons.append(reason("child_payment", on, children=children, mrp=rules.mrp))
+                if amounts.child_payment_has_fraction(rules):
+                    flags.append("child_payment_half_tenge")
             else:
                 flags.append("zero_amount_child_payment_unknown")
         if rules.social_package.in_force and any(
@@ -251,6 +390,10 @@ def assess(household: Household, store: ParameterStore) -> Assessment:
         income_gap=gap,
         child_payment_children=children,
         large_family_children=lfa_children,
+        poverty_line_low=line.lowest,
+        poverty_line_high=line.highest,
+        monthly_amount_low=amount_low,
+        monthly_amount_high=amount_high,
     )
 
 

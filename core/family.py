@@ -3,13 +3,13 @@ employment measures (Social Code art. 1 sp.43, 120 p.5, 121, 122, 207)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from core.errors import InputError
 from core.household import SEXES, Household, Member
 from core.parameters import CarerRule, InForce, PensionAge
-from core.reasons import Reason, reason
+from core.reasons import Reason, member_reason, reason
 
 UNCONDITIONAL = "unconditional"
 CONDITIONAL = "conditional"
@@ -29,8 +29,10 @@ def counted_in_family(member: Member, rules: InForce) -> tuple[bool, str | None]
     """Art. 120 p.5: is this person counted as a member of the family, and on what ground.
 
     Excluded: persons on full state support, on compulsory military service, or in places of
-    deprivation of liberty. Counted although living away: those working elsewhere, and pupils and
-    full-time students studying elsewhere, students only until they reach 23.
+    deprivation of liberty. Counted although living away: those working elsewhere (sp.1), children
+    at school or in a boarding school elsewhere (sp.2-3), and students "по очной форме" after 18
+    until graduation but not beyond reaching 23 (sp.3). The waiver of joint residence is for
+    full-time students only: a part-time student living away is not counted.
     """
     if member.absence is None:
         return True, None
@@ -39,7 +41,11 @@ def counted_in_family(member: Member, rules: InForce) -> tuple[bool, str | None]
         return False, excluded
     if member.absence == "works_away":
         return True, "member_counted_works_away"
-    # studies_away: school pupils and boarders always; students after 18 until reaching the limit.
+    # studies_away: a child at school or in a boarding school elsewhere is counted at any rate.
+    if member.age < ADULT_AGE:
+        return True, "member_counted_studies_away"
+    if not member.student_full_time:
+        return False, "member_not_counted_student_not_full_time"
     if member.age < rules.student_away_under_age:
         return True, "member_counted_studies_away"
     return False, "member_not_counted_student_over_age"
@@ -90,13 +96,35 @@ def has_reached_pension_age(member: Member, pension: PensionAge, on: date) -> bo
     return answers.pop()
 
 
-def is_able_bodied(member: Member, rules: InForce) -> bool:
+def able_bodied_ground(member: Member, rules: InForce) -> str | None:
     """Art. 1 sp.43: from 18 to the pension age of art. 207 p.1, except persons with a group I or II
     disability or an illness that may bring temporary incapacity of more than two months.
-    Group III does not remove able-bodied status."""
-    if member.age < ADULT_AGE or member.disability_group in (1, 2) or member.long_illness:
-        return False
-    return not has_reached_pension_age(member, rules.pension_age, rules.day)
+    Group III does not remove able-bodied status.
+
+    Returns the reason code that decides it for an adult (`able_bodied`, or why not), and None for
+    a member under 18, who is not able-bodied by age alone."""
+    if member.age < ADULT_AGE:
+        return None
+    if member.disability_group in (1, 2):
+        return "not_able_bodied_disability"
+    if member.long_illness:
+        return "not_able_bodied_illness"
+    if has_reached_pension_age(member, rules.pension_age, rules.day):
+        return "not_able_bodied_pension_age"
+    return "able_bodied"
+
+
+def is_able_bodied(member: Member, rules: InForce) -> bool:
+    """Art. 1 sp.43 (see `able_bodied_ground`)."""
+    return able_bodied_ground(member, rules) == "able_bodied"
+
+
+def fits_unconditional_alone(member: Member, rules: InForce) -> bool:
+    """Art. 121 sp.1: a person alone with limited means to take part in employment measures because
+    of the pension age of art. 207 p.1, a group I or II disability, or a long illness."""
+    if member.disability_group in (1, 2) or member.long_illness:
+        return True
+    return member.age >= ADULT_AGE and has_reached_pension_age(member, rules.pension_age, rules.day)
 
 
 def has_disability(member: Member) -> bool:
@@ -156,9 +184,47 @@ class FamilyFacts:
     flags: tuple[str, ...]
 
 
+_EXEMPTION_REASONS = {
+    "student_full_time": "exempt_student_full_time",
+    "permanent_job": "exempt_permanent_job",
+}
+
+
 def assess_family(household: Household, rules: InForce) -> FamilyFacts:
-    """Composition (art. 120 p.5), category (art. 121-122) and each member's obligation to take
-    part in employment measures, with exemptions (art. 122 p.4)."""
+    """Composition (art. 120 p.5), who is able-bodied (art. 1 sp.43), category (art. 121-122) and
+    each member's obligation to take part in employment measures, with exemptions (art. 122 p.4).
+
+    "Престарелыми старше восьмидесяти лет" (art. 122 p.4 sp.4) is read as 81 whole years and
+    more; where that reading decides someone's obligation or the category, it is flagged."""
+    facts = _assess_family(household, rules)
+    if not _eighty_decides(household, facts, rules):
+        return facts
+    flags = (*facts.flags, "elderly_over_80_read_as_81")
+    return FamilyFacts(facts.counted, facts.category, facts.obligations, facts.reasons, flags)
+
+
+def _eighty_decides(household: Household, facts: FamilyFacts, rules: InForce) -> bool:
+    """Would counting a person of exactly 80 needing care as "over 80" change an obligation or the
+    category? Asked only when such a person is cared for by a counted member."""
+    age = rules.carers.elderly_over_age
+    if not any(m.age == age and m.needs_outside_care for m in facts.counted):
+        return False
+    eighty = {
+        m.index
+        for m in facts.counted
+        if m.age == age and m.needs_outside_care and not has_disability(m)
+    }
+    if not eighty or not any(eighty.intersection(m.cares_for) for m in facts.counted):
+        return False
+    alternative = replace(rules, carers=replace(rules.carers, elderly_over_age=age - 1))
+    other = _assess_family(household, alternative)
+    measures = [o.employment_measures for o in facts.obligations]
+    return other.category != facts.category or measures != [
+        o.employment_measures for o in other.obligations
+    ]
+
+
+def _assess_family(household: Household, rules: InForce) -> FamilyFacts:
     on = household.date
     reasons: list[Reason] = []
     flags: list[str] = []
@@ -174,9 +240,16 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
         if is_counted:
             counted.append(member)
         if code is not None:
-            reasons.append(reason(code, on, member=member.index))
+            reasons.append(member_reason(code, on, member.index))
     family = {m.index: m for m in counted}
-    able_list = [m.index for m in counted if is_able_bodied(m, rules)]  # in index order
+    able_list: list[int] = []  # in index order
+    for m in counted:
+        ground = able_bodied_ground(m, rules)
+        if ground is None:
+            continue
+        reasons.append(member_reason(ground, on, m.index))
+        if ground == "able_bodied":
+            able_list.append(m.index)
     able = set(able_list)
 
     # Art. 122 p.4: students (sp.2) and permanent workers (sp.5) are exempt in their own right;
@@ -202,7 +275,15 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
 
     category: str | None = None
     if counted:
-        if not able:
+        if len(counted) == 1 and not able and not fits_unconditional_alone(counted[0], rules):
+            # A minor living alone: neither art. 121 sp.1 (pension age, group I-II disability,
+            # long illness) nor art. 122 p.1 (able-bodied persons) names them. The spec's
+            # decision logic (§3.6) gives conditional assistance; the office decides.
+            category = CONDITIONAL
+            reasons.append(reason("minor_living_alone", on, member=counted[0].index))
+            reasons.append(reason("social_contract_required", on))
+            flags.append("category_not_in_code")
+        elif not able:
             category = UNCONDITIONAL
             code = "unconditional_alone" if len(counted) == 1 else "unconditional_no_able_bodied"
             reasons.append(reason(code, on))
@@ -225,10 +306,20 @@ def assess_family(household: Household, rules: InForce) -> FamilyFacts:
             if strict:
                 index, kind = strict[0]
                 exempt[index] = kind
+                reasons.append(reason("exempt_carer", on, member=index, care=kind))
                 if len(strict) > 1:
                     reasons.append(reason("one_carer_exempt", on, member=index))
                 if rules.carers.provisional and kind.startswith("cares_for_child_under_"):
                     flags.append("provisional_rule")
+            elif carers:
+                # Only care for an elderly person not over 80 is left: art. 121 counts such care,
+                # art. 122 p.4 sp.4 exempts only carers of persons over 80, so the carer must
+                # take part. Had that care counted, they would be exempt: the doubt is flagged.
+                flags.append("elderly_care_under_exemption_age")
+            for index in able_list:
+                code = _EXEMPTION_REASONS.get(exempt.get(index, ""))
+                if code is not None:
+                    reasons.append(member_reason(code, on, index))
             if all(i in exempt for i in able):
                 flags.append("social_contract_all_exempt")
             for index in able_list:

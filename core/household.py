@@ -24,6 +24,19 @@ from core.regions import REGIONS
 
 SEXES = ("female", "male")
 ABSENCES = ("conscript", "prison", "state_care", "works_away", "studies_away")
+# Kinds of income a member's `income` may name (an object of kind -> monthly amount); each is
+# counted as core/parameters/income_kinds.yaml says for the date.
+INCOME_KINDS = (
+    "wages",
+    "pension",
+    "allowances",
+    "large_family_allowance",
+    "child_disability_allowance",
+    "alimony",
+    "stipend",
+    "farm",
+    "other",
+)
 MAX_MEMBERS = 40
 MAX_AGE = 130
 
@@ -75,8 +88,9 @@ class Member:
     suspended_entrepreneur: bool
     cares_for: tuple[int, ...]
     absence: str | None
-    income: Decimal
+    income: Decimal  # countable income not named by kind
     birth_date: date | None
+    incomes: tuple[tuple[str, Decimal], ...] = ()  # income named by kind, counted per the date
 
 
 @dataclass(slots=True)  # a record: never changed after it is built
@@ -100,6 +114,7 @@ class Household:
     contract_terminated_on: dt.date | None
     false_information_on: dt.date | None
     poverty_line: Decimal | None
+    named_income: bool = False  # some member's income is named by kind
 
 
 MEMBER_FIELDS = frozenset(
@@ -257,10 +272,14 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
             f"must be null or one of {', '.join(ABSENCES)}, got {absence!r}",
         )
 
+    incomes: tuple[tuple[str, Decimal], ...] = ()
     if income_raw is None:
         income = _ZERO
     elif type(income_raw) is int and 0 <= income_raw <= _MAX_AMOUNT_INT:
         income = Decimal(income_raw)
+    elif type(income_raw) is dict:
+        income = _ZERO
+        incomes = _income_kinds(income_raw, index)
     else:
         income = _amount(income_raw, f"members[{index}].income")
 
@@ -280,7 +299,23 @@ def _member(raw: Any, index: int, count: int, on: date) -> Member:
         absence,
         income,
         birth,
+        incomes,
     )
+
+
+def _income_kinds(raw: dict[Any, Any], index: int) -> tuple[tuple[str, Decimal], ...]:
+    where = f"members[{index}].income"
+    kinds: list[tuple[str, Decimal]] = []
+    for kind, amount in raw.items():
+        if kind not in INCOME_KINDS:
+            shown = str(kind) if str(kind) else '""'
+            raise InputError(
+                f"{where}.{shown}",
+                f"unknown kind of income; allowed: {', '.join(INCOME_KINDS)} "
+                "(or give income as one number)",
+            )
+        kinds.append((kind, _amount(amount, f"{where}.{kind}")))
+    return tuple(kinds)
 
 
 def _member_flag(value: Any, index: int, name: str) -> bool:
@@ -390,4 +425,5 @@ def parse_household(data: Any) -> Household:
             data.get("false_information_on"), "false_information_on", on
         ),
         poverty_line=line,
+        named_income=any(m.incomes for m in members),
     )

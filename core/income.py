@@ -1,4 +1,4 @@
-"""Per-capita income and the income test (Social Code art. 120 p.1, 127 p.2, 128 p.1 sp.1)."""
+"""Per-capita income and the income test (Social Code art. 120 p.1, 127 p.2, 128 sp.1)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,27 @@ from core.parameters import InForce
 
 def monthly_family_income(counted: tuple[Member, ...]) -> Decimal:
     """Art. 127 p.2: the family's countable income over the quarter before the application quarter,
-    per month. Members give their monthly average already, so this is their sum."""
+    per month, where it is given as one number a member (already countable)."""
     return sum([m.income for m in counted], Decimal(0))
+
+
+def named_incomes(counted: tuple[Member, ...]) -> dict[str, Decimal]:
+    """The family's income named by kind, summed per kind (a kind named with 0 is kept: the
+    family said it has none of it)."""
+    named: dict[str, Decimal] = {}
+    for m in counted:
+        for kind, amount in m.incomes:
+            named[kind] = named.get(kind, Decimal(0)) + amount
+    return named
+
+
+def counted_named_income(named: dict[str, Decimal], rules: InForce) -> Decimal:
+    """Art. 127 p.1 and the rules on total income: each named kind counts as
+    `income_kinds.yaml` says for the date (tsa-rules §7.2: the large-family allowance counted,
+    stipends and the allowance for a disabled child not, farm income counted unless the district
+    declares it not yielding income; the doubtful ones are flagged)."""
+    kinds = rules.income_kinds
+    return sum([amount for kind, amount in named.items() if kinds[kind].counted], Decimal(0))
 
 
 def loan_income(household: Household, rules: InForce) -> Decimal:
@@ -30,7 +49,7 @@ def per_capita_income(total: Decimal, family_size: int) -> Decimal:
 
 
 def meets_income_test(total: Decimal, family_size: int, line: Decimal) -> bool:
-    """Art. 120 p.1 and 128 p.1 sp.1: per-capita income not exceeding the poverty line. Income
+    """Art. 120 p.1 and 128 sp.1: per-capita income not exceeding the poverty line. Income
     exactly at the line is not refused (tsa-rules §7.1). Compared as total ≤ line × members so no
     division rounds the boundary."""
     return total <= line * family_size

@@ -67,7 +67,7 @@ def property_grounds(
 
 
 def active_bars(household: Household, rules: InForce) -> list[Reason]:
-    """Art. 128 p.1 sp.4-6: TSA is refused for six months from a refusal of employment measures by
+    """Art. 128 sp.4-6: TSA is refused for six months from a refusal of employment measures by
     an able-bodied member (the whole family), within six months after a social contract was
     terminated through the recipient's fault, and for six months after knowingly false
     information."""

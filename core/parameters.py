@@ -20,6 +20,8 @@ import yaml
 
 from core.dates import quarter_start
 from core.errors import ParameterError
+from core.household import INCOME_KINDS
+from core.reasons import INCOME_DOUBT_FLAGS
 from core.regions import REGIONS
 
 T = TypeVar("T")
@@ -44,6 +46,12 @@ class Entry(Generic[T]):
     value: T | None
     references: tuple[Reference, ...]
 
+    @property
+    def unverified(self) -> bool:
+        """No reference vouches for the value without a reservation: each carries a note (a
+        source cut off, a value the domain spec marks unverified, one taken from elsewhere)."""
+        return bool(self.references) and all(ref.note for ref in self.references)
+
 
 @dataclass(frozen=True, slots=True)
 class PovertyLineRule:
@@ -53,6 +61,31 @@ class PovertyLineRule:
     median_share: Decimal | None
     budget_floor_share: Decimal | None
     provisional: bool
+
+
+ESTIMATE_BASES = ("regional", "regional_scaled", "national", "budget_law")
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateRule:
+    """How far the real poverty line may lie from the core's estimate, by what the estimate rests
+    on: shares below and above (`margins`), more room above for each quarter the statistics are
+    older than the income quarter and, since 2025, for the median-income part of the rule; and
+    how many quarters back a published line still bounds the estimate from below."""
+
+    margins: Mapping[str, tuple[Decimal, Decimal]]
+    stale_quarter_above: Decimal
+    median_above: Decimal
+    published_window_quarters: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeKind:
+    """Whether a kind of income counts towards total income on a date, and whether that is in
+    doubt (tsa-rules §7.2: the current rules, order No. 181, were not retrieved)."""
+
+    counted: bool
+    doubtful: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +99,16 @@ class PensionAge:
 
 @dataclass(frozen=True, slots=True)
 class LargeFamilyRule:
+    """`student_age_limit`: full-time students after 18 count until they reach it; None when the
+    law in force is not known to count them, and then `students_doubtful_under_age` names the
+    limit that may have applied (flagged where it would change the allowance)."""
+
     in_force: bool
     coefficients: Mapping[int, Decimal] = field(default_factory=dict)
     per_child_from: int = 0
     per_child_coefficient: Decimal = Decimal(0)
-    student_age_limit: int = 0
+    student_age_limit: int | None = None
+    students_doubtful_under_age: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +205,14 @@ class Parameter(Generic[T]):
     def past_review(self, day: date) -> bool:
         return self.review_by is not None and day > self.review_by
 
+    def entry_or_none(self, day: date) -> Entry[T] | None:
+        """The newest entry started on or before `day` that holds a value, or None: for tables of
+        observations, where a date before the first one is not an error."""
+        index = bisect.bisect_right(self._starts, day) - 1
+        if index < 0 or self.entries[index].value is None:
+            return None
+        return self.entries[index]
+
 
 # --------------------------------------------------------------------------------------------
 # Parsing helpers: each raises ValueError with a message; the loader adds the file name.
@@ -239,6 +285,43 @@ def _poverty_line_rule(raw: Any) -> PovertyLineRule:
     )
 
 
+def _estimate(raw: Any) -> EstimateRule:
+    keys = {"margins", "stale_quarter_above", "median_above", "published_window_quarters"}
+    f = _fields(raw, keys)
+    margins = f["margins"]
+    if not isinstance(margins, dict) or set(margins) != set(ESTIMATE_BASES):
+        raise ValueError(f"margins must give below and above for each of {list(ESTIMATE_BASES)}")
+    parsed: dict[str, tuple[Decimal, Decimal]] = {}
+    for basis, pair in margins.items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"margins of {basis} must be [below, above], shares of the estimate")
+        below, above = (_decimal(v, f"margin of {basis}") for v in pair)
+        if below >= 1:
+            raise ValueError(f"margin below of {basis} must be less than 1, got {below}")
+        parsed[basis] = (below, above)
+    return EstimateRule(
+        margins=parsed,
+        stale_quarter_above=_decimal(f["stale_quarter_above"], "stale_quarter_above"),
+        median_above=_decimal(f["median_above"], "median_above"),
+        published_window_quarters=_int(f["published_window_quarters"], "published_window_quarters"),
+    )
+
+
+def _income_kinds(raw: Any) -> Mapping[str, IncomeKind]:
+    if not isinstance(raw, dict) or set(raw) != set(INCOME_KINDS):
+        raise ValueError(f"value must give each kind of income: {', '.join(INCOME_KINDS)}")
+    kinds: dict[str, IncomeKind] = {}
+    for kind, body in raw.items():
+        f = _fields(body, {"counted"}, {"doubtful"})
+        doubtful = _bool(f.get("doubtful", False), f"doubtful of {kind}")
+        if doubtful and kind not in INCOME_DOUBT_FLAGS:
+            raise ValueError(
+                f"{kind} has no flag for a doubt; doubtful kinds: {list(INCOME_DOUBT_FLAGS)}"
+            )
+        kinds[kind] = IncomeKind(_bool(f["counted"], f"counted of {kind}"), doubtful)
+    return kinds
+
+
 def _years_to_months(raw: Any, what: str) -> int:
     years = _decimal(raw, what)
     months = years * 12
@@ -252,9 +335,17 @@ def _pension_age(raw: Any) -> PensionAge:
     return PensionAge(_years_to_months(f["female"], "female"), _years_to_months(f["male"], "male"))
 
 
+def _optional_int(raw: Any, what: str) -> int | None:
+    return None if raw is None else _int(raw, what)
+
+
 def _large_family(raw: Any) -> LargeFamilyRule:
     keys = {"coefficients", "per_child_from", "per_child_coefficient", "student_age_limit"}
-    f = _switched(raw, "in_force", keys, alone=False)
+    given = dict(_fields(raw, {"in_force"}, keys | {"students_doubtful_under_age"}))
+    doubtful = _optional_int(
+        given.pop("students_doubtful_under_age", None), "students_doubtful_under_age"
+    )
+    f = _switched(given, "in_force", keys, alone=False)
     if f is None:
         return LargeFamilyRule(in_force=False)
     coefficients = f["coefficients"]
@@ -268,8 +359,19 @@ def _large_family(raw: Any) -> LargeFamilyRule:
         },
         per_child_from=_int(f["per_child_from"], "per_child_from"),
         per_child_coefficient=_decimal(f["per_child_coefficient"], "per_child_coefficient"),
-        student_age_limit=_int(f["student_age_limit"], "student_age_limit"),
+        student_age_limit=_optional_int(f["student_age_limit"], "student_age_limit"),
+        students_doubtful_under_age=doubtful,
     )
+
+
+def _published_allowances(raw: Any) -> Mapping[int, Decimal]:
+    """Published monthly allowances by the number of children (none where no table is known)."""
+    if not isinstance(raw, dict):
+        raise ValueError("value must map a number of children to the published amount, or {}")
+    return {
+        _int(k, "number of children"): _decimal(v, f"amount for {k} children")
+        for k, v in raw.items()
+    }
 
 
 def _child_payment(raw: Any) -> ChildPaymentRule:
@@ -367,8 +469,11 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "mrp": _money,
     "subsistence_minimum": _money,
     "poverty_line_rule": _poverty_line_rule,
+    "poverty_line_estimate": _estimate,
     "pension_age": _pension_age,
+    "income_kinds": _income_kinds,
     "large_family_allowance": _large_family,
+    "large_family_allowance_published": _published_allowances,
     "child_payment": _child_payment,
     "guaranteed_social_package": _social_package,
     "property": _property,
@@ -380,6 +485,10 @@ SCHEMAS: dict[str, Callable[[Any], Any]] = {
     "family_composition": _family_composition,
 }
 POVERTY_LINES = "poverty_lines"
+# Observed regional subsistence minima (statistics), by region and the nation, dated by the month
+# or quarter observed: what the poverty line is estimated from.
+STATISTICS = "regional_subsistence_minimum"
+NATIONAL = "national"
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,17 +620,29 @@ def parse_parameter(file: str, text: str, convert: Callable[[Any], T]) -> Parame
 
 
 def parse_poverty_lines(file: str, text: str) -> dict[str, Parameter[Decimal]]:
+    return _parse_regions(file, text, quarterly=True, national=False)
+
+
+def parse_statistics(file: str, text: str) -> dict[str, Parameter[Decimal]]:
+    """Observed subsistence minima: regions and `national`, each dated by what was observed."""
+    return _parse_regions(file, text, quarterly=False, national=True)
+
+
+def _parse_regions(
+    file: str, text: str, quarterly: bool, national: bool
+) -> dict[str, Parameter[Decimal]]:
     data = _parse_yaml(file, text)
     description, review_by = _header(file, data, "regions")
     regions = data["regions"]
     if not isinstance(regions, dict):
-        raise ParameterError(file, "regions must map region codes to quarterly values")
+        raise ParameterError(file, "regions must map region codes to dated values")
+    known = (*REGIONS, NATIONAL) if national else REGIONS
     table: dict[str, Parameter[Decimal]] = {}
     for region, values in regions.items():
-        if region not in REGIONS:
-            raise ParameterError(file, f"unknown region {region!r}; known: {', '.join(REGIONS)}")
+        if region not in known:
+            raise ParameterError(file, f"unknown region {region!r}; known: {', '.join(known)}")
         table[region] = Parameter(
-            file, description, review_by, _entries(file, values, _money, quarterly=True)
+            file, description, review_by, _entries(file, values, _money, quarterly=quarterly)
         )
     return table
 
@@ -538,8 +659,11 @@ class InForce:
     mrp: Decimal
     subsistence_minimum: Decimal
     poverty_line_rule: PovertyLineRule
+    estimate: EstimateRule
+    income_kinds: Mapping[str, IncomeKind]
     pension_age: PensionAge
     large_family: LargeFamilyRule
+    large_family_published: Mapping[int, Decimal]
     child_payment: ChildPaymentRule
     social_package: SocialPackageRule
     property: PropertyRule
@@ -550,19 +674,33 @@ class InForce:
     amount: AmountRule
     student_away_under_age: int
     past_review: tuple[str, ...]
+    unverified: tuple[str, ...]  # parameters whose value in force no reference vouches for
     # What a region's poverty line on this date depends on besides the region: the quarter and
-    # the rule and ПМ entries in force (by identity). Dates that share it share the line.
-    poverty_line_key: tuple[date, int, int]
+    # the rule, ПМ and estimate entries in force (by identity). Dates that share it share the line.
+    poverty_line_key: tuple[date, int, int, int]
 
 
 class ParameterStore:
     """All parameter files, parsed; `in_force(day)` gives the typed snapshot for a date."""
 
     def __init__(
-        self, parameters: Mapping[str, Parameter[Any]], poverty_lines: dict[str, Parameter[Decimal]]
+        self,
+        parameters: Mapping[str, Parameter[Any]],
+        poverty_lines: dict[str, Parameter[Decimal]],
+        statistics: dict[str, Parameter[Decimal]] | None = None,
     ) -> None:
         self.parameters = dict(parameters)
         self.poverty_lines = poverty_lines
+        self.statistics = statistics or {}
+        # Review dates of the tables (one per file), beside those of the parameters.
+        self._table_reviews = {
+            name: table[0].review_by
+            for name, table in (
+                (POVERTY_LINES, list(poverty_lines.values())),
+                (STATISTICS, list(self.statistics.values())),
+            )
+            if table and table[0].review_by is not None
+        }
         self._cache: dict[date, InForce] = {}
         # Results derived from the parameters alone (a region's line on a date), kept by the rules
         # that compute them; bounded like the snapshot cache.
@@ -573,12 +711,12 @@ class ParameterStore:
     def from_texts(cls, texts: Mapping[str, str]) -> ParameterStore:
         """Parse `{"mrp.yaml": text, ...}`: every file of SCHEMAS and poverty_lines.yaml."""
         names = {name.removesuffix(".yaml"): name for name in texts}
-        unknown = set(names) - set(SCHEMAS) - {POVERTY_LINES}
+        unknown = set(names) - set(SCHEMAS) - {POVERTY_LINES, STATISTICS}
         if unknown:
             raise ParameterError(
                 names[sorted(unknown)[0]], "unknown parameter file (no rule reads it)"
             )
-        missing = (set(SCHEMAS) | {POVERTY_LINES}) - set(names)
+        missing = (set(SCHEMAS) | {POVERTY_LINES, STATISTICS}) - set(names)
         if missing:
             raise ParameterError(f"{sorted(missing)[0]}.yaml", "parameter file missing")
         parameters = {
@@ -586,7 +724,8 @@ class ParameterStore:
             for name, convert in SCHEMAS.items()
         }
         lines = parse_poverty_lines(names[POVERTY_LINES], texts[names[POVERTY_LINES]])
-        return cls(parameters, lines)
+        statistics = parse_statistics(names[STATISTICS], texts[names[STATISTICS]])
+        return cls(parameters, lines, statistics)
 
     @property
     def first_day(self) -> date:
@@ -603,8 +742,11 @@ class ParameterStore:
             mrp=p["mrp"].at(day),
             subsistence_minimum=p["subsistence_minimum"].at(day),
             poverty_line_rule=p["poverty_line_rule"].at(day),
+            estimate=p["poverty_line_estimate"].at(day),
+            income_kinds=p["income_kinds"].at(day),
             pension_age=p["pension_age"].at(day),
             large_family=p["large_family_allowance"].at(day),
+            large_family_published=p["large_family_allowance_published"].at(day),
             child_payment=p["child_payment"].at(day),
             social_package=p["guaranteed_social_package"].at(day),
             property=p["property"].at(day),
@@ -614,11 +756,18 @@ class ParameterStore:
             assignment=p["assignment_period"].at(day),
             amount=p["amount_rule"].at(day),
             student_away_under_age=p["family_composition"].at(day),
-            past_review=tuple(sorted(n for n, par in p.items() if par.past_review(day))),
+            past_review=tuple(
+                sorted(
+                    [n for n, par in p.items() if par.past_review(day)]
+                    + [n for n, by in self._table_reviews.items() if day > by]
+                )
+            ),
+            unverified=tuple(sorted(n for n, par in p.items() if par.entry_at(day).unverified)),
             poverty_line_key=(
                 quarter_start(day),
                 id(p["poverty_line_rule"].entry_at(day)),
                 id(p["subsistence_minimum"].entry_at(day)),
+                id(p["poverty_line_estimate"].entry_at(day)),
             ),
         )
         if len(self._cache) > 4096:  # dates in a batch are few; keep the cache bounded anyway

@@ -40,23 +40,33 @@ class Reason:
 # article for orientation.
 _ARTICLES: dict[str, str] = {
     "income_within_poverty_line": "art. 120 p.1",
-    "income_at_poverty_line": "art. 126 p.1",
-    "income_above_poverty_line": "art. 128 p.1 sp.1",
+    "income_at_poverty_line": "art. 120 p.1",
+    "income_above_poverty_line": "art. 128 sp.1",
     "poverty_line_published": "art. 120 p.4",
     "poverty_line_given": "art. 120 p.4",
+    "poverty_line_uncertain": "art. 120 p.4",
     "no_counted_members": "art. 120 p.5",
     "member_not_counted_conscript": "art. 120 p.5 sp.2",
     "member_not_counted_prison": "art. 120 p.5 sp.3",
     "member_not_counted_state_care": "art. 120 p.5 sp.1",
     "member_not_counted_student_over_age": "art. 120 p.5",
+    "member_not_counted_student_not_full_time": "art. 120 p.5",
     "member_counted_works_away": "art. 120 p.5",
     "member_counted_studies_away": "art. 120 p.5",
+    "able_bodied": "art. 1 sp.43",
+    "not_able_bodied_disability": "art. 1 sp.43",
+    "not_able_bodied_illness": "art. 1 sp.43",
+    "not_able_bodied_pension_age": "art. 207 p.1",
     "unconditional_alone": "art. 121 sp.1",
     "unconditional_no_able_bodied": "art. 121 sp.2",
     "unconditional_sole_carer": "art. 121 sp.2",
+    "minor_living_alone": "art. 122 p.1",
     "conditional_able_bodied": "art. 122 p.1",
     "social_contract_required": "art. 122 p.2",
     "one_carer_exempt": "art. 122 p.4 sp.4",
+    "exempt_student_full_time": "art. 122 p.4 sp.2",
+    "exempt_carer": "art. 122 p.4 sp.4",
+    "exempt_permanent_job": "art. 122 p.4 sp.5",
     "suspended_entrepreneur": "art. 122 p.1",
     "property_dwellings": "art. 125 p.1 sp.1",
     "property_dwellings_within_area": "art. 125 p.1 sp.1",
@@ -65,10 +75,10 @@ _ARTICLES: dict[str, str] = {
     "property_passenger_cars": "art. 125 p.1 sp.4",
     "property_passenger_cars_allowed": "art. 125 p.1 sp.4",
     "property_commercial_vehicles": "art. 125 p.1 sp.5",
-    "no_need_concluded": "art. 128 p.1 sp.3",
-    "refused_employment_measures": "art. 128 p.1 sp.4",
-    "contract_terminated": "art. 128 p.1 sp.5",
-    "false_information": "art. 128 p.1 sp.6",
+    "no_need_concluded": "art. 128 sp.3",
+    "refused_employment_measures": "art. 128 sp.4",
+    "contract_terminated": "art. 128 sp.5",
+    "false_information": "art. 128 sp.6",
     "amount_per_member": "art. 126 p.1",
     "months_to_quarter_end": "art. 123 p.3",
     "child_payment": "art. 126 p.2",
@@ -90,6 +100,19 @@ def reason(code: str, on: date, **facts: Fact) -> Reason:
     return Reason(code, f"{title} (Social Code {article} since 01.07.2023)", url, facts)
 
 
+_MEMBER_REASONS: dict[tuple[str, int, bool], Reason] = {}
+
+
+def member_reason(code: str, on: date, member: int) -> Reason:
+    """`reason(code, on, member=member)`, shared: a reason about one member by index is the same
+    every time, and households have few members, so each is built once."""
+    key = (code, member, on >= SOCIAL_CODE_IN_FORCE)
+    found = _MEMBER_REASONS.get(key)
+    if found is None:
+        found = _MEMBER_REASONS[key] = reason(code, on, member=member)
+    return found
+
+
 def sourced(code: str, article: str, url: str, **facts: Fact) -> Reason:
     """A reason that rests on an order, a decree or a published value rather than an article."""
     return Reason(code, article, url, facts)
@@ -103,12 +126,27 @@ def known_codes() -> frozenset[str]:
 SOURCED_CODES = frozenset(
     {
         "poverty_line_estimated",
+        "poverty_line_published_earlier",
         "non_mortgage_loan_counted",
+        "provisional_loan_rule_decides",
+        "income_not_counted",
         "fixed_child_amount",
         "assignment_period_fixed",
         "guaranteed_social_package",
     }
 )
+
+# A kind of income whose counting the domain spec doubts (§7.2), and the flag it raises when named.
+INCOME_DOUBT_FLAGS = {
+    kind: f"income_{kind}_doubtful"
+    for kind in (
+        "allowances",
+        "large_family_allowance",
+        "child_disability_allowance",
+        "stipend",
+        "farm",
+    )
+}
 
 # Flags: a judgement the domain spec doubts, or an estimate. Stable codes, translated in dialogs.
 FLAGS = (
@@ -116,10 +154,16 @@ FLAGS = (
     "provisional_loan_rule",
     "zero_amount_child_payment_unknown",
     "large_family_allowance_rounding",
+    "large_family_students_unconfirmed",
+    "child_payment_half_tenge",
     "elderly_care_under_exemption_age",
+    "elderly_over_80_read_as_81",
+    "category_not_in_code",
     "social_contract_all_exempt",
     "age_changes_within_quarter",
     "parameter_past_review_date",
     "provisional_rule",
     "unverified_parameter",
+    *INCOME_DOUBT_FLAGS.values(),
+    "large_family_allowance_not_in_income",
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dialogs.flows  # noqa: F401 - registers the dialogs' steps
 from dialogs.engine import (
+    NUMERIC,
+    TEXT,
     Choice,
     Event,
     Inbound,
@@ -11,11 +13,14 @@ from dialogs.engine import (
     Reply,
     Session,
     Turn,
+    current,
     new_session,
     resume,
 )
 
 __all__ = [
+    "NUMERIC",
+    "TEXT",
     "Choice",
     "Event",
     "Inbound",
@@ -23,6 +28,7 @@ __all__ = [
     "Reply",
     "Session",
     "Turn",
+    "current",
     "new_session",
     "resume",
 ]

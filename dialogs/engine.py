@@ -8,27 +8,47 @@ Dialogs are declared as data: each `Step` has a stable id, a question (`ask`) an
 answer (`answer`); a step that cannot matter for this household says so in `applies` and is
 skipped. The engine matches a typed digit, label or key to the choices of the question asked,
 handles the global words (menu, back, restart, visit, help, language, stop, forget) in all three
-languages, and keeps a history so that "back" re-asks the previous question with the answers kept.
+languages, and keeps a history so that "back" re-asks the previous question with the answers kept
+(a step that shows a list page by page turns back a page first).
+
+What the engine adds to every question: the answer just given, said back (`Step.echo`) with a
+way to change it; the input a channel should offer (`Reply.input_hint`); and, in the
+self-assessment, how far along the person is (`Reply.progress`). `current` re-asks the question
+a person is at without touching the session (a web page that reloads).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from core.parameters import ParameterStore
 from dialogs.appointments import Appointments, Booking
+from dialogs.segments import within_budget
 from dialogs.text import Text, msg
 
 SCHEMA_VERSION = 1
 LANGUAGES = ("kk", "ru", "en")
 CHANNELS = ("sms", "telegram", "web", "console")
+BUTTON_CHANNELS = ("telegram", "web")  # choices are buttons; elsewhere a numbered menu
 MAX_TEXT = 2000  # longer input is cut: nobody types an essay to a benefits bot
+ASSESSMENT = "assessment"  # the flow whose questions are counted in `Reply.progress`
+NUMERIC, TEXT = "numeric", "text"  # `Reply.input_hint`: the keyboard a question wants
+CHANGE = "change"  # the key of the choice that goes back to change the answer said back
 
 Session = dict[str, Any]
+
+# The engine needs each choice's label in words to match what is typed; `bot/` gives the real
+# translator, tests and pure callers may rely on the English msgid.
+LabelOf = Callable[[Text, str], str]
+
+
+def english_label(text: Text, language: str) -> str:
+    del language
+    return text.msgid.format_map({k: str(v) for k, v in text.params.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +64,7 @@ class Inbound:
 class Choice:
     key: str
     label: Text
+    selected: bool = False  # in a multi-select question: toggled on (a ✓, a pressed button)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +72,14 @@ class Reply:
     lines: tuple[Text, ...]
     choices: tuple[Choice, ...] = ()
     booking: Booking | None = None  # a visit just booked: Telegram adds it as a calendar file
+    # The keyboard the question wants: NUMERIC (a number or numbers) or TEXT; None when the
+    # reply asks nothing. Channels decide what to do with it (the web chat's input box).
+    input_hint: str | None = None
+    # Question n of about m of the self-assessment; None outside it. Never written into the text.
+    progress: tuple[int, int] | None = None
+    # A multi-select question (button channels): each tap toggles a choice, `selected` marks
+    # those on, and a "done" choice sends them.
+    multi: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +105,11 @@ class Ctx:
     store: ParameterStore
     events: list[Event] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)  # said before the next question
+    earlier: list[Reply] = field(default_factory=list)  # notes too long to share an SMS with it
     appointments: Appointments | None = None  # None where no booking is possible
     booking: Booking | None = None  # attached to the last reply of the turn
+    # A message in words, in a language: what a step measures when it must fit an SMS budget.
+    label_of: LabelOf = english_label
 
     @property
     def lang(self) -> str:
@@ -92,11 +124,16 @@ class Ctx:
     def sms(self) -> bool:
         return self.channel == "sms"
 
+    @property
+    def buttons(self) -> bool:
+        return self.channel in BUTTON_CHANNELS
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     text: str  # what was typed, stripped
     key: str | None  # the choice it matched, if any
+    tapped: bool = False  # the key came from a button, not from typing
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +165,14 @@ class Step:
     applies: Callable[[Ctx], bool] = _always
     flow: str = ""  # steps of one flow follow each other in declaration order
     remember: bool = True  # whether "back" can return here
+    input: str = TEXT  # the keyboard the question wants (`Reply.input_hint`)
+    # The answer said back with the next question ("You wrote 120 000 ₸ a month..."), so that
+    # a mistyped amount or age is seen before it decides the result; None says nothing back.
+    echo: Callable[[Ctx], Text | None] | None = None
+    # "Back" handled by the step itself (a list shown page by page turns back a page): the step
+    # to ask (this one again, or another), or None for the previous question in the history.
+    back: Callable[[Ctx], str | None] | None = None
+    question: bool = True  # False for what is shown rather than asked (a result, a review)
 
 
 STEPS: dict[str, Step] = {}
@@ -146,15 +191,23 @@ def register(*steps: Step) -> None:
 # Global words, in the three languages
 
 GLOBAL_WORDS: dict[str, frozenset[str]] = {
-    "menu": frozenset({"menu", "меню", "мәзір", "мазир", "/menu", "/start", "start", "старт"}),
+    "menu": frozenset(
+        {"menu", "меню", "мәзір", "мазир", "/menu", "/start", "start", "старт", "бастау"}
+    ),
     "back": frozenset({"back", "назад", "артқа", "артка", "/back"}),
     "restart": frozenset({"restart", "заново", "сначала", "қайта", "кайта", "басынан", "/restart"}),
-    "help": frozenset({"help", "помощь", "справка", "анықтама", "/help", "?"}),
+    # "Көмек" is the product's name and the Kazakh for help: someone writing it wants help.
+    "help": frozenset(
+        {"help", "помощь", "справка", "анықтама", "көмек", "комек", "komek", "/help", "?"}
+    ),
     "language": frozenset({"language", "язык", "тіл", "тил", "/language", "lang"}),
     "stop": frozenset({"stop", "стоп", "тоқтату", "токтату", "/stop"}),
     "forget": frozenset({"forget", "забыть", "удалить", "ұмыту", "өшіру", "/forget"}),
     "visit": frozenset({"visit", "/visit", "запись", "визит", "жазылу", "кездесу"}),
 }
+
+
+START_WORDS = frozenset({"start", "старт", "бастау", "/start"})
 
 
 def global_word(text: str) -> str | None:
@@ -225,16 +278,6 @@ def match_choice(
     return None
 
 
-# The engine needs each choice's label in words to match what is typed; `bot/` gives the real
-# translator, tests and pure callers may rely on the English msgid.
-LabelOf = Callable[[Text, str], str]
-
-
-def english_label(text: Text, language: str) -> str:
-    del language
-    return text.msgid.format_map({k: str(v) for k, v in text.params.items()})
-
-
 # ------------------------------------------------------------------------------------------
 # resume
 
@@ -254,6 +297,7 @@ def resume(
         inbound.channel if inbound.channel in CHANNELS else "console",
         store,
         appointments=appointments,
+        label_of=label_of,
     )
     replies: list[Reply] = []
 
@@ -262,14 +306,23 @@ def resume(
         if hint in LANGUAGES:
             state["lang"] = hint
 
+    if state.get("stopped") and ctx.channel == "web":
+        # A web page stopped by an earlier release: it answers again; the messages stay off.
+        state["stopped"] = False
+        state["opted_out"] = True
     if state.get("stopped"):
-        if global_word(text) == "menu" or _norm(text) in {"start", "старт", "бастау", "/start"}:
+        if global_word(text) == "menu" or _norm(text) in START_WORDS:
             state["stopped"] = False
             ctx.events.append(Event("opt_in"))
             return _finish(ctx, replies, _enter(ctx, "menu"))
         return Turn(state, (), tuple(ctx.events))
 
     word = global_word(text) if inbound.choice is None else None
+    if state.get("opted_out") and _norm(text) in START_WORDS:
+        # STOP on the web ended the messages that are not replies; START turns them back on.
+        state.pop("opted_out")
+        ctx.events.append(Event("opt_in"))
+        ctx.notes.append(msg("Messages from Komek are on again."))
     current = state.get("step")
     if current is None:
         first = (
@@ -306,30 +359,95 @@ def resume(
     if word == "restart" and state.get("consent"):
         state["answers"] = {}
         state["history"] = []
-        return _finish(ctx, replies, _enter(ctx, FLOWS["assessment"][0]))
+        return _finish(ctx, replies, _enter(ctx, FLOWS[ASSESSMENT][0]))
     if word == "back":
-        history = state["history"]
-        while history:
-            previous = history.pop()
-            if previous in STEPS and STEPS[previous].applies(ctx):
-                state["step"] = previous
-                return _finish(ctx, replies, _ask(ctx, previous))
-        return _finish(ctx, replies, _ask(ctx, current))
+        return _finish(ctx, replies, _back(ctx, current))
 
     step = STEPS[current]
-    asked = step.ask(ctx)
+    asked = _question(ctx, current)
     key = match_choice(text, inbound.choice, asked.choices, ctx.lang, label_of)
     if asked.choices and key is None and inbound.choice is not None:
         # A button from an older message: treat its key as typed text.
         text = inbound.choice
-    outcome = step.answer(ctx, Answer(text, key))
+    # A typed number picks "change" only from a numbered menu of answers (SMS); where the answer
+    # itself is typed numbers (ages, members), the number is the answer.
+    typed_number = inbound.choice is None and _norm(text).isdecimal()
+    if (
+        key == CHANGE
+        and typed_number
+        and (asked.multi or all(c.key == CHANGE for c in asked.choices))
+    ):
+        key = None
+    if key == CHANGE and any(c.key == CHANGE for c in asked.choices):
+        return _finish(ctx, replies, _change(ctx))
+    tapped = inbound.choice is not None and key == inbound.choice
+    outcome = step.answer(ctx, Answer(text, key, tapped))
     if isinstance(outcome, Retry):  # one message: why, then the question again
         ctx.notes.append(outcome.hint)
         return _finish(ctx, replies, _ask(ctx, current))
     target = outcome.step if outcome.step is not None else _next_in_flow(ctx, current)
-    if step.remember:
-        state["history"] = [*state["history"], current][-30:]
-    return _finish(ctx, replies, _enter(ctx, target))
+    landing = target if STEPS[target].applies(ctx) else _next_in_flow(ctx, target)
+    if landing != current:
+        if step.remember:
+            state["history"] = [*state["history"], current][-30:]
+        if step.echo is not None:
+            state["echo"] = current
+        else:
+            state.pop("echo", None)
+    else:  # a step shown again (a page, a toggle) is one step; what was said back, was said
+        state.pop("echo", None)
+    return _finish(ctx, replies, _enter(ctx, landing))
+
+
+def current(  # noqa: PLR0917 - the signature the channels call
+    session: Mapping[str, Any] | None,
+    now: datetime,
+    channel: str,
+    store: ParameterStore,
+    label_of: LabelOf,
+    appointments: Appointments | None = None,
+) -> tuple[Reply, ...]:
+    """The question the person is at, asked again without reading any input and without changing
+    the session (a page that reloads); empty when there is none (not started, or stopped)."""
+    state = upgrade(session)  # a copy: nothing a step does while asking reaches `session`
+    step_id = state.get("step")
+    if state.get("stopped") or step_id is None:
+        return ()
+    ctx = Ctx(
+        state,
+        now,
+        channel if channel in CHANNELS else "console",
+        store,
+        appointments=appointments,
+        label_of=label_of,
+    )
+    return (_question(ctx, step_id),)
+
+
+def _back(ctx: Ctx, current: str) -> Reply:
+    """The previous page of a list, else the previous question that still applies."""
+    state = ctx.session
+    hook = STEPS[current].back
+    turned = hook(ctx) if hook is not None else None
+    if turned is not None and turned in STEPS:
+        _move(ctx, turned)
+        return _ask(ctx, turned)
+    history = state["history"]
+    while history:
+        previous = history.pop()
+        if previous in STEPS and STEPS[previous].applies(ctx):
+            _move(ctx, previous)
+            return _ask(ctx, previous)
+    return _ask(ctx, current)
+
+
+def _change(ctx: Ctx) -> Reply:
+    """ "Change" under an answer said back: ask that question again, as "back" would."""
+    target = str(ctx.session.pop("echo"))
+    history = ctx.session["history"]
+    if history and history[-1] == target:
+        history.pop()
+    return _enter(ctx, target)
 
 
 def _next_in_flow(ctx: Ctx, current: str) -> str:
@@ -346,25 +464,104 @@ def _enter(ctx: Ctx, step_id: str) -> Reply:
     step = STEPS[step_id]
     if not step.applies(ctx):
         step_id = _next_in_flow(ctx, step_id)
-    ctx.session["step"] = step_id
+    _move(ctx, step_id)
     return _ask(ctx, step_id)
 
 
+def _move(ctx: Ctx, step_id: str) -> None:
+    """Make `step_id` current; a page kept for another step is dropped (see dialogs.paging)."""
+    if ctx.session.get("step") != step_id:
+        ctx.session.pop("page", None)
+    ctx.session["step"] = step_id
+
+
 def _ask(ctx: Ctx, step_id: str) -> Reply:
-    reply = STEPS[step_id].ask(ctx)
+    reply = _question(ctx, step_id)
     if ctx.notes:
-        reply = Reply((*ctx.notes, *reply.lines), reply.choices)
+        lines = (*ctx.notes, *reply.lines)
+        labels = [c.label for c in reply.choices]
+        if ctx.sms and not within_budget(lines, labels, ctx.lang, ctx.label_of):
+            ctx.earlier.append(Reply(tuple(ctx.notes)))  # two SMS replies, each within budget
+        else:
+            reply = replace(reply, lines=lines)
         ctx.notes.clear()
     return reply
 
 
+def _question(ctx: Ctx, step_id: str) -> Reply:
+    """The step's question as the person sees it: the previous answer said back (with a way to
+    change it), the keyboard it wants, and how far along the self-assessment is."""
+    step = STEPS[step_id]
+    reply = step.ask(ctx)
+    lines, choices = reply.lines, reply.choices
+    said = _echo(ctx, step)
+    if said is not None:
+        if choices or ctx.buttons:
+            lines, choices = (said, *lines), (*choices, Choice(CHANGE, msg("Change")))
+        else:  # a typed answer: a numbered "change" would read as the answer "1"
+            lines = (msg("{answer} To change it: BACK.", answer=said), *lines)
+    return replace(
+        reply,
+        lines=lines,
+        choices=choices,
+        input_hint=reply.input_hint or step.input,
+        progress=reply.progress or _progress(ctx, step),
+    )
+
+
+def _echo(ctx: Ctx, step: Step) -> Text | None:
+    """The answer to say back before `step`: the one given just before it, in the same flow."""
+    echoed = ctx.session.get("echo")
+    history = ctx.session.get("history") or []
+    if not step.question or not isinstance(echoed, str) or echoed not in STEPS:
+        return None
+    source = STEPS[echoed]
+    if source.echo is None or source.flow != step.flow or source.id == step.id:
+        return None
+    if not history or history[-1] != echoed:  # "back" or a jump left it behind
+        return None
+    return source.echo(ctx)
+
+
+def _progress(ctx: Ctx, step: Step) -> tuple[int, int] | None:
+    """Question n of about m: the questions of the self-assessment that apply to this household
+    as far as its answers tell (a later answer can add or drop one)."""
+    if step.flow != ASSESSMENT or not step.question:
+        return None
+    questions = [s for s in FLOWS[ASSESSMENT] if STEPS[s].question]
+    index = questions.index(step.id)
+    before = sum(1 for s in questions[:index] if STEPS[s].applies(ctx))
+    after = sum(1 for s in questions[index + 1 :] if STEPS[s].applies(ctx))
+    return before + 1, before + 1 + after
+
+
 def _finish(ctx: Ctx, replies: list[Reply], last: Reply) -> Turn:
     if ctx.booking is not None:
-        last = Reply(last.lines, last.choices, ctx.booking)
-    return Turn(ctx.session, (*replies, last), tuple(ctx.events))
+        last = replace(last, booking=ctx.booking)
+    return Turn(ctx.session, (*replies, *ctx.earlier, last), tuple(ctx.events))
 
 
 def _stop(ctx: Ctx) -> Turn:
+    if ctx.channel == "web":
+        # A page that stops answering looks broken: on the web STOP ends the reminders and every
+        # other message that is not a reply, and the chat goes on answering.
+        ctx.session["opted_out"] = True
+        ctx.events.append(Event("opt_out"))
+        if ctx.session.get("reminders"):
+            ctx.session["reminders"] = False
+            ctx.events.append(Event("reminders_off"))
+        ctx.notes.append(
+            msg(
+                "Komek will send you no reminders or other messages. This chat still answers: "
+                "write START to get the reminders again."
+            )
+        )
+        step = ctx.session.get("step")
+        if step is None:
+            last = Reply(tuple(ctx.notes))
+            ctx.notes.clear()
+            return Turn(ctx.session, (last,), tuple(ctx.events))
+        return _finish(ctx, [], _ask(ctx, str(step)))
     ctx.session["stopped"] = True
     ctx.events.append(Event("opt_out"))
     return Turn(
@@ -377,8 +574,8 @@ def _stop(ctx: Ctx) -> Turn:
 def _help_text(ctx: Ctx) -> Text:
     del ctx
     return msg(
-        "Answer with the number of a choice or in words. Anytime: MENU, BACK, RESTART, "
-        "VISIT, LANGUAGE, HELP, STOP."
+        "Answer with the number of a choice or in words. At any time: MENU, BACK, RESTART, "
+        "VISIT, LANGUAGE, HELP, STOP, FORGET."
     )
 
 

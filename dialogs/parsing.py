@@ -4,6 +4,12 @@ it never raises, whatever the text.
 
 "120 000", "120000 тг", "120к", "120 тыс.", "120 мың", "1,5 млн", "сто двадцать тысяч",
 "жүз жиырма мың" and "one hundred twenty thousand" all read as 120 000 (or 1 500 000).
+
+Amounts in tenge have no decimals in practice, so a comma, dot, space or apostrophe before a group
+of exactly three digits separates thousands: "120,000", "120.000" and "120'000" are 120 000, not
+120. One or two digits after a comma or a dot are decimals ("120,5", "37060.50"). Where both
+readings stay possible ("2,500 мың": 2 500 or 2 500 000? "1.200,500"), `read_amount` gives both
+and the dialog asks which was meant; it never guesses.
 """
 
 from __future__ import annotations
@@ -52,8 +58,11 @@ _NO = {
     "никто", "nobody", "ничего", "ештеңе",
 }  # fmt: skip
 
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[₸+\-]", re.UNICODE)
-_DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f'’](?=\d{3}(?!\d))")
+# A run of digits with the separators people put between them: "120 000", "1.200.000,50".
+_SEPARATORS = ".,'’ \t\u00a0\u202f"
+_TOKEN = re.compile(r"\d+(?:[.,'’ \t\u00a0\u202f]\d+)*|[^\W\d_]+|[₸+\-]", re.UNICODE)
+_SPLIT = re.compile(r"([.,'’ \t\u00a0\u202f])")
+_DECIMAL_MARKS = ".,"
 
 
 def _normal(text: str) -> str:
@@ -68,37 +77,95 @@ def _decimal(token: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """An amount of money or a count: digits with spaces, a multiplier word, or number words.
+def _kind(separator: str) -> str:
+    """Spaces of any width are one kind of separator, and so are the two apostrophes."""
+    if separator in " \t\u00a0\u202f":
+        return " "
+    return "'" if separator in "'’" else separator
 
-    Returns None when the text holds no number, more than one, or something else besides.
-    """
+
+def _grouped(groups: list[str], kinds: list[str]) -> bool:
+    """Thousands written in groups of three after a first group of one to three digits, with
+    one kind of separator throughout: "1,200,000", "120 000", "1.200"."""
+    return (
+        bool(kinds)
+        and len(set(kinds)) == 1
+        and 1 <= len(groups[0]) <= 3
+        and int(groups[0]) > 0
+        and all(len(g) == 3 for g in groups[1:])
+    )
+
+
+def _number_readings(run: str, scaled: bool) -> set[Decimal]:
+    """What a run of digits and separators can mean. `scaled`: a multiplier word follows
+    ("2,500 мың"), so three digits after one comma or dot may be decimals after all."""
+    parts = _SPLIT.split(run)
+    groups, kinds = parts[0::2], [_kind(s) for s in parts[1::2]]
+    if not kinds:
+        return {Decimal(run)}
+    readings: set[Decimal] = set()
+    whole = Decimal("".join(groups))
+    if _grouped(groups, kinds):
+        readings.add(whole)
+    last, mark = groups[-1], kinds[-1]
+    head, head_kinds = groups[:-1], kinds[:-1]
+    head_ok = not head_kinds or (_grouped(head, head_kinds) and head_kinds[0] != mark)
+    if mark in _DECIMAL_MARKS and head_ok:
+        decimal = Decimal(f"{''.join(head)}.{last}")
+        if len(last) <= 2:
+            readings.add(decimal)
+        elif len(last) == 3 and (scaled or bool(head_kinds)):
+            # "2,500 мың" (2.5 thousand?) or "1.200,500" (the comma a decimal mark?)
+            readings.add(decimal)
+            if head_kinds:
+                readings.add(whole)
+    return readings
+
+
+def read_amount(text: str) -> tuple[Decimal, ...]:
+    """Every amount the text can mean, smallest first: none when it holds no number (or more
+    than one, or something else besides), one when it is clear, two when the dialog must ask."""
     if not isinstance(text, str) or len(text) > 200:
-        return None
-    cleaned = _DIGIT_GROUPS.sub("", _normal(text))
-    tokens = _TOKEN.findall(cleaned)
+        return ()
+    tokens = _TOKEN.findall(_normal(text))
     tokens = [t for t in tokens if t not in _CURRENCY and t not in _FILLER]
     if not tokens:
-        return None
+        return ()
     if tokens[0][0].isdecimal():
-        value = _decimal(tokens[0])
-        if value is None:
-            return None
         rest = tokens[1:]
+        factor = 1
         if rest and rest[0] in _THOUSAND:
-            value, rest = value * 1000, rest[1:]
+            factor, rest = 1000, rest[1:]
         elif rest and rest[0] in _MILLION:
-            value, rest = value * 1_000_000, rest[1:]
+            factor, rest = 1_000_000, rest[1:]
         if rest:
-            return None
+            return ()
+        try:
+            values = {v * factor for v in _number_readings(tokens[0], factor > 1)}
+        except (InvalidOperation, ValueError):
+            return ()
     else:
         words = _words_to_number(tokens)
         if words is None:
-            return None
-        value = Decimal(words)
-    if value < 0 or value > MAX_AMOUNT:
-        return None
-    return value
+            return ()
+        values = {Decimal(words)}
+    return tuple(sorted(_plain(v) for v in values if v.is_finite() and 0 <= v <= MAX_AMOUNT))
+
+
+def _plain(value: Decimal) -> Decimal:
+    """120000 rather than 120000.000 or 1.2E+5: the amount as a person would write it."""
+    whole = value.to_integral_value()
+    return whole.quantize(Decimal(1)) if value == whole else value.normalize()
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount of money or a count: digits with spaces, a multiplier word, or number words.
+
+    Returns None when the text holds no number, more than one, something else besides, or could
+    mean two amounts (`read_amount` says which).
+    """
+    readings = read_amount(text)
+    return readings[0] if len(readings) == 1 else None
 
 
 def _words_to_number(tokens: list[str]) -> int | None:

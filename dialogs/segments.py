@@ -1,4 +1,6 @@
-"""What a text costs as SMS: its encoding (GSM-7 or UCS-2) and how many segments it takes.
+"""What a text costs as SMS: its encoding (GSM-7 or UCS-2) and how many segments it takes, and
+what a reply costs laid out as the SMS channel lays it out (`SMS_BUDGET` is the most any reply
+may take).
 
 GSM-7 (3GPP TS 23.038) fits 160 septets in one SMS and 153 per part of a long one; characters of
 the extension table (€ [ ] { } ^ ~ | \\ and form feed) take two. Any other character (every
@@ -8,9 +10,13 @@ character outside the BMP takes two units that are never split between parts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dialogs.text import Text
+
 GSM7 = "gsm7"
+SMS_BUDGET = 4  # segments in one SMS reply, at most
 UCS2 = "ucs2"
 
 _BASIC = (
@@ -54,3 +60,27 @@ def cost(text: str) -> SmsCost:
             segments, used = segments + 1, 0
         used += size
     return SmsCost(encoding, units, segments)
+
+
+def sms_layout(
+    lines: Sequence[Text],
+    labels: Sequence[Text],
+    language: str,
+    words: Callable[[Text, str], str],
+) -> str:
+    """A reply as the SMS channel writes it (`bot/conversation/render.py`): the lines, then the
+    choices numbered on one line ("1 Иә  2 Жоқ"); `words` renders a message in a language."""
+    text = "\n".join(words(line, language) for line in lines)
+    if not labels:
+        return text
+    menu = "  ".join(f"{n} {words(label, language)}" for n, label in enumerate(labels, 1))
+    return f"{text}\n{menu}"
+
+
+def within_budget(
+    lines: Sequence[Text],
+    labels: Sequence[Text],
+    language: str,
+    words: Callable[[Text, str], str],
+) -> bool:
+    return cost(sms_layout(lines, labels, language, words)).segments <= SMS_BUDGET

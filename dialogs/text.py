@@ -88,3 +88,10 @@ def nmsg(singular: str, plural: str, n: int, /, **params: Param) -> Text:
 def pmsg(context: str, msgid: str, /, **params: Param) -> Text:
     """A message whose English msgid has more than one meaning; `context` tells them apart."""
     return Text(msgid, params, context=context)
+
+
+def joined(first: Text, *rest: Text) -> Text:
+    """Several messages as one list ("34 years, 7 years"), for a line that names them all."""
+    if not rest:
+        return first
+    return msg("{first}, {rest}", first=first, rest=joined(*rest))

@@ -80,9 +80,10 @@ def forget(connection: Connection, contact_id: int, key: bytes, now: datetime) -
     log.info("contact %s: forgotten", contact_id)
 
 
-# What a session keeps after FORGET: where the conversation stands and in which language, and
+# What a session keeps after FORGET: where the conversation stands and in which language, the
+# person's STOP (on the web chat, which goes on answering, `opted_out`: START ends it), and
 # nothing the person answered (the engine's keys for answers come and go; this list does not).
-KEPT_IN_SESSION = ("v", "lang", "step", "stopped", "consent", "reminders")
+KEPT_IN_SESSION = ("v", "lang", "step", "stopped", "opted_out", "consent", "reminders")
 
 
 def forgotten_session(state: dict[str, object]) -> dict[str, object]:

@@ -1,5 +1,6 @@
-"""Renders the engine's replies for a channel: buttons stay with the channel (Telegram), a numbered
-menu is written into the text for SMS and the console ("1 Иә  2 Жоқ")."""
+"""Renders the engine's replies for a channel: buttons stay with the channel (Telegram, the web
+chat), which also get the text as HTML (amounts bold, links live); a numbered menu is written
+into the text for SMS and the console ("1 Иә  2 Жоқ")."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from dialogs.text import Text
 
 def render_text(reply: Reply, language: str, translator: Translator) -> str:
     return "\n".join(translator.render(line, language) for line in reply.lines)
+
+
+def render_html(reply: Reply, language: str, translator: Translator) -> str:
+    """The reply's text as HTML, for channels that show it: key figures bold, links live."""
+    return "\n".join(translator.render_html(line, language) for line in reply.lines)
 
 
 def render_menu(reply: Reply, language: str, translator: Translator, one_line: bool) -> str:

@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
-from bot.conversation.forget import forget, forgotten_session, returned
+from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.ics import visit_calendar
 from bot.conversation.locks import Locks
-from bot.conversation.render import LabelOfTranslator, render_menu, render_text
+from bot.conversation.render import LabelOfTranslator, render_html, render_menu, render_text
 from bot.delivery.outbox import cancel
 from bot.delivery.quarterly import quarter_key
 from bot.delivery.ratelimit import RateLimiter
@@ -62,6 +62,7 @@ class InboundMessage:
 class Recorded(NamedTuple):
     message_id: int
     contact_id: int
+    address: str = ""  # as the channel gave it (a forgotten contact that writes again gets it)
 
 
 BUTTON_CHANNELS = frozenset({"telegram", "web"})
@@ -144,6 +145,7 @@ WAITING = (
         _c.opted_out,
         _c.language,
         _c.reminders,
+        _c.address,
         _v.state,
     )
     .select_from(
@@ -245,7 +247,7 @@ class Runner:
             }
             statement = NEW_MESSAGE[connection.dialect.name]
             message_id = connection.execute(statement, values).scalar()
-            return None if message_id is None else Recorded(message_id, contact)
+            return None if message_id is None else Recorded(message_id, contact, inbound.address)
 
         return work
 
@@ -300,6 +302,12 @@ class Runner:
                 bool(row.reminders),
             )
             before = person.values()
+            if is_forgotten(row.address) and recorded.address:
+                # Forgotten, and writing again: the person is back, and is answered (and, once
+                # they consent again, reminded) at their address.
+                connection.execute(
+                    update(CONTACTS).where(_c.id == contact_id).values(address=recorded.address)
+                )
             stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
@@ -395,12 +403,14 @@ class Runner:
                 "created_at": now,
                 "updated_at": now,
             }
-            for text, choices in rendered
+            for text, choices, _ in rendered
         ]
         ids = connection.execute(NEW_REPLIES, rows).scalars()
         return [
-            Outgoing(message_id, text, choices, document)
-            for message_id, (text, choices), document in zip(ids, rendered, documents, strict=True)
+            Outgoing(message_id, text, choices, document, html)
+            for message_id, (text, choices, html), document in zip(
+                ids, rendered, documents, strict=True
+            )
         ]
 
     def _document(
@@ -413,13 +423,19 @@ class Runner:
 
     def _render(
         self, reply: Reply, channel: str, language: str
-    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    ) -> tuple[str, tuple[tuple[str, str], ...], str | None]:
+        """The text, the buttons and the HTML of a reply on `channel`."""
         if channel in BUTTON_CHANNELS:
             choices = tuple(
                 (c.key, self.translator.render(c.label, language)) for c in reply.choices
             )
-            return render_text(reply, language, self.translator), choices
-        return render_menu(reply, language, self.translator, one_line=channel == "sms"), ()
+            return (
+                render_text(reply, language, self.translator),
+                choices,
+                render_html(reply, language, self.translator),
+            )
+        menu = render_menu(reply, language, self.translator, one_line=channel == "sms")
+        return menu, (), None
 
     def _apply(self, connection: Connection, writing: _Writing, kind: str, data: Any) -> None:
         contact_id, person, now = writing.contact_id, writing.person, writing.now

@@ -29,6 +29,7 @@ class Outgoing:
     text: str
     choices: tuple[tuple[str, str], ...] = ()
     document: Document | None = None
+    html: str | None = None  # the text as HTML, for channels that show it
 
 
 # Sends the messages, in order, to one address of the channel, and records how each went.

@@ -9,9 +9,11 @@ counted per locale (`Translator.missing`), so a gap shows on /metrics and never 
 from __future__ import annotations
 
 import gettext
+import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 
 from babel.dates import format_date
@@ -83,18 +85,19 @@ class Translator:
         """The language's catalog, falling back (and counting) like `render` (for templates)."""
         return self._catalogs[language]
 
-    def render(self, text: Text, language: str) -> str:
+    def _pattern(self, text: Text, language: str) -> str:
         catalog = self._catalogs[language]
         if text.plural is not None:
             n = text.n if text.n is not None else 0
             if text.context is not None:
-                pattern = catalog.npgettext(text.context, text.msgid, text.plural, n)
-            else:
-                pattern = catalog.ngettext(text.msgid, text.plural, n)
-        elif text.context is not None:
-            pattern = catalog.pgettext(text.context, text.msgid)
-        else:
-            pattern = catalog.gettext(text.msgid)
+                return catalog.npgettext(text.context, text.msgid, text.plural, n)
+            return catalog.ngettext(text.msgid, text.plural, n)
+        if text.context is not None:
+            return catalog.pgettext(text.context, text.msgid)
+        return catalog.gettext(text.msgid)
+
+    def render(self, text: Text, language: str) -> str:
+        pattern = self._pattern(text, language)
         if not text.params:
             return pattern
         values = {key: self.format(value, language) for key, value in text.params.items()}
@@ -106,6 +109,24 @@ class Translator:
             self.missing[language] += 1
             english = text.plural if text.plural is not None and text.n != 1 else text.msgid
             return english.format_map(values)
+
+    def render_html(self, text: Text, language: str) -> str:
+        """`text` as HTML for channels that show it (Telegram's HTML mode, the web chat): every
+        character escaped, amounts of money in bold, addresses and web links clickable."""
+        pattern = escape(self._pattern(text, language), quote=False)
+        if not text.params:
+            return link(pattern)
+        values = {key: self._format_html(value, language) for key, value in text.params.items()}
+        try:
+            return link(pattern.format_map(values))
+        except (KeyError, IndexError, ValueError):
+            return escape(self.render(text, language), quote=False)
+
+    def _format_html(self, value: Param, language: str) -> str:
+        if isinstance(value, Text):
+            return self.render_html(value, language)
+        shown = escape(self.format(value, language), quote=False)
+        return f"<b>{shown}</b>" if isinstance(value, Money) else shown
 
     def format(self, value: Param, language: str) -> str:
         locale = BABEL_LOCALE[language]
@@ -131,6 +152,24 @@ class Translator:
         if isinstance(value, date):
             return format_date(value, format="d MMMM y", locale=locale)
         return value
+
+
+# A web address as people write it in a message: https://..., or a bare egov.kz-like domain.
+_LINK = re.compile(
+    r"(?<![\w/@.])(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]|(?:[a-z0-9-]+\.)+(?:kz|org|com)\b)",
+    re.IGNORECASE,
+)
+
+
+def link(html: str) -> str:
+    """Escaped HTML with its web addresses made links (opened in a new tab, no referrer)."""
+
+    def anchor(found: re.Match[str]) -> str:
+        shown = found.group(0)
+        target = shown if shown.lower().startswith("http") else f"https://{shown}"
+        return f'<a href="{target}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+
+    return _LINK.sub(anchor, html)
 
 
 def format_money(amount: Decimal, language: str) -> str:

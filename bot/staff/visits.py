@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
+from bot.conversation.forget import is_forgotten
 from bot.delivery.visits import cancel_visit, tell_cancelled
 from bot.storage.offices import ATTENDED, BOOKED, CANCELLED, NO_SHOW
 from bot.storage.tables import APPOINTMENTS, CONTACTS
@@ -64,6 +65,8 @@ def day_visits(connection: Connection, office_id: str, day: date) -> list[Visit]
 
 
 def _hidden(address: str) -> str:
+    if is_forgotten(address):  # the family asked Komek to forget it: no one is named
+        return "—"
     return "…" + address[-4:] if len(address) > 4 else "…"
 
 

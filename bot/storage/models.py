@@ -103,7 +103,7 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     # A reply: the inbound message it answers, and its buttons ([key, label] pairs) until sent.
     reply_to: Mapped[int | None] = mapped_column(Integer, index=True)
-    choices: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    choices: Mapped[list[list[str]] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

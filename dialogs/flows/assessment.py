@@ -3,83 +3,51 @@
 Everyone is listed by age in one message (people on military service, in prison or in full state
 care are not family members, art. 120 p.5, so they are left out there). A question is asked only
 when its answer can change something for this household: no carer question without a child
-under three, a disabled or an elderly member; no student question without members of 18 to 22; a
-sex or a birth date only where the pension age depends on it (the core says which). Income is
-asked once for the whole family: only the total counts (art. 127 p.2).
+under three, a disabled or an elderly member; no student question without members of 18 to 22; no
+question about refusing employment measures where nobody can be able-bodied; a sex or a birth
+date only where the pension age depends on it (the core says which). Income is asked once for
+the whole family: only the total counts (art. 127 p.2); a large family is asked besides whether
+it received its allowance, which counts as income (tsa-rules §7.2).
+
+Every amount and the list of ages, which decide the result, are said back with the next question
+("You wrote 120 000 ₸ a month for the whole family"), with a way to change them; on the button
+channels the answers are shown once more before the result. On Telegram and the web, questions
+about some of the family's members are buttons, one per member, toggled; on SMS they are answered
+with the members' numbers, shown with each one's age.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.assess import assess_data
 from core.dates import add_months, age_in_months, age_in_years, previous_quarter_start
 from core.errors import InputError
 from core.regions import REGIONS
-from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
-from dialogs.parsing import parse_amount, parse_numbers, parse_whole, parse_yes_no
-from dialogs.text import N_, Month, Text, msg
+from dialogs.engine import (
+    NUMERIC,
+    Answer,
+    Choice,
+    Ctx,
+    Go,
+    Outcome,
+    Reply,
+    Retry,
+    Step,
+    register,
+)
+from dialogs.parsing import parse_amount, parse_numbers, parse_whole, parse_yes_no, read_amount
+from dialogs.regions import AMBIGUOUS, REGION_NAMES, REGION_WORDS, read_region, sorted_regions
+from dialogs.text import Money, Month, Param, Text, msg, nmsg
+
+__all__ = ["REGION_NAMES", "REGION_WORDS"]  # the caseload import reads region names with them
 
 FLOW = "assessment"
 MAX_PEOPLE = 15
 REGION_PAGE = 7
-
-REGION_NAMES: dict[str, Text] = {
-    "astana": msg("Astana"),
-    "almaty": msg("Almaty city"),
-    "shymkent": msg("Shymkent"),
-    "abai": msg("Abai"),
-    "akmola": msg("Akmola"),
-    "aktobe": msg("Aktobe"),
-    "almaty_region": msg("Almaty region"),
-    "atyrau": msg("Atyrau"),
-    "east_kazakhstan": msg("East Kazakhstan"),
-    "jetisu": msg("Jetisu"),
-    "karaganda": msg("Karaganda"),
-    "kostanay": msg("Kostanay"),
-    "kyzylorda": msg("Kyzylorda"),
-    "mangystau": msg("Mangystau"),
-    "north_kazakhstan": msg("North Kazakhstan"),
-    "pavlodar": msg("Pavlodar"),
-    "turkistan": msg("Turkistan"),
-    "ulytau": msg("Ulytau"),
-    "west_kazakhstan": msg("West Kazakhstan"),
-    "zhambyl": msg("Zhambyl"),
-}
-# Names people type, in any of the three languages, to the region's code.
-REGION_WORDS: dict[str, str] = {
-    "астана": "astana", "astana": "astana", "нур-султан": "astana", "нұр-сұлтан": "astana",
-    "алматы": "almaty", "almaty": "almaty", "алма-ата": "almaty",
-    "шымкент": "shymkent", "shymkent": "shymkent",
-    "абай": "abai", "abai": "abai", "семей": "abai",
-    "ақмола": "akmola", "акмола": "akmola", "akmola": "akmola", "көкшетау": "akmola",
-    "кокшетау": "akmola",
-    "ақтөбе": "aktobe", "актобе": "aktobe", "aktobe": "aktobe",
-    "алматы облысы": "almaty_region", "алматинская": "almaty_region", "қонаев": "almaty_region",
-    "конаев": "almaty_region",
-    "атырау": "atyrau", "atyrau": "atyrau",
-    "шығыс қазақстан": "east_kazakhstan", "восточно-казахстанская": "east_kazakhstan",
-    "вко": "east_kazakhstan", "өскемен": "east_kazakhstan", "усть-каменогорск": "east_kazakhstan",
-    "жетісу": "jetisu", "жетысу": "jetisu", "jetisu": "jetisu", "талдықорған": "jetisu",
-    "талдыкорган": "jetisu",
-    "қарағанды": "karaganda", "караганда": "karaganda", "karaganda": "karaganda",
-    "қостанай": "kostanay", "костанай": "kostanay", "kostanay": "kostanay",
-    "қызылорда": "kyzylorda", "кызылорда": "kyzylorda", "kyzylorda": "kyzylorda",
-    "маңғыстау": "mangystau", "мангистау": "mangystau", "mangystau": "mangystau",
-    "ақтау": "mangystau", "актау": "mangystau",
-    "солтүстік қазақстан": "north_kazakhstan", "северо-казахстанская": "north_kazakhstan",
-    "ско": "north_kazakhstan", "петропавл": "north_kazakhstan", "петропавловск": "north_kazakhstan",
-    "павлодар": "pavlodar", "pavlodar": "pavlodar",
-    "түркістан": "turkistan", "туркестан": "turkistan", "turkistan": "turkistan",
-    "ұлытау": "ulytau", "улытау": "ulytau", "ulytau": "ulytau", "жезқазған": "ulytau",
-    "жезказган": "ulytau",
-    "батыс қазақстан": "west_kazakhstan", "западно-казахстанская": "west_kazakhstan",
-    "зко": "west_kazakhstan", "орал": "west_kazakhstan", "уральск": "west_kazakhstan",
-    "жамбыл": "zhambyl", "zhambyl": "zhambyl", "тараз": "zhambyl", "taraz": "zhambyl",
-}  # fmt: skip
 
 NONE_WORDS = {"0", "нет", "жоқ", "no", "none", "никто", "ешкім", "nobody", "-"}
 
@@ -163,15 +131,48 @@ def household(ctx: Ctx) -> dict[str, Any]:
             "false": "false_information_on",
         }[refusal]
         data[field] = add_months(application_date(ctx), -months_ago).isoformat()
+    received = a.get("allowance")
+    if members and received in ALLOWANCE_ANSWERS:
+        # The allowance of the household as it is now (an answer changed since may change it);
+        # none where it is no longer a large family.
+        amount = _allowance_of(data, ctx)
+        if amount > 0:
+            members[0]["income"] = _with_allowance(
+                members[0]["income"], str(received), _number(_keep(amount))
+            )
     return data
 
 
+ALLOWANCE_ANSWERS = ("no", "included", "separate")
+
+
+def _with_allowance(
+    total: int | float, received: str, amount: int | float
+) -> dict[str, int | float]:
+    """The family's income with the large-family allowance named by kind (it counts as income,
+    tsa-rules §7.2): the core then knows whether the family received it in those months."""
+    allowance = amount if received != "no" else 0
+    if received == "included":
+        allowance = min(allowance, total)
+        return {"other": total - allowance, "large_family_allowance": allowance}
+    return {"other": total, "large_family_allowance": allowance}
+
+
 def _number(value: Any) -> int | float:
+    """An amount kept in the session (written by `_keep`), as the household contract wants it."""
     if isinstance(value, str):
-        parsed = parse_amount(value)
-        if parsed is not None:
+        try:
+            parsed = Decimal(value)
+        except InvalidOperation:
+            return 0
+        if parsed.is_finite():
             return int(parsed) if parsed == parsed.to_integral_value() else float(parsed)
     return 0
+
+
+def _keep(amount: Decimal) -> str:
+    """An amount as the session keeps it: plain digits ("120000", "37060.5")."""
+    return format(amount, "f")
 
 
 def _pension_years(ctx: Ctx) -> int:
@@ -216,6 +217,21 @@ def people(ctx: Ctx, indexes: list[int] | None = None) -> str:
     return " ".join(f"{i + 1}={ages(ctx)[i]}" for i in listed)
 
 
+def ages_text(ctx: Ctx) -> str:
+    """ "34, 32, 7, 2": the ages as they were given."""
+    return ", ".join(str(a) for a in ages(ctx))
+
+
+def member(ctx: Ctx, index: int) -> Text:
+    """A member named by age, as on a button ("34 years"); with the number where two share it."""
+    family = ages(ctx)
+    age = family[index] if index < len(family) else 0
+    years = msg("under 1 year") if age == 0 else nmsg("{n} year", "{n} years", age)
+    if family.count(age) > 1:
+        return msg("{age}, no. {number}", age=years, number=index + 1)
+    return years
+
+
 def missing_fact(ctx: Ctx) -> tuple[str, int] | None:
     """A sex or birth date the core needs for this household (the pension age depends on it)."""
     try:
@@ -233,6 +249,8 @@ def _choose_people(given: Answer, ctx: Ctx, allowed: list[int]) -> list[int] | N
     text = given.text.strip().lower()
     if text in NONE_WORDS or given.key == "none":
         return []
+    if len(allowed) == 1 and parse_yes_no(text) is not None:  # "is it so for them?"
+        return allowed if parse_yes_no(text) else []
     numbers = parse_numbers(given.text, 1, len(ages(ctx)))
     if numbers is None:
         return None
@@ -240,13 +258,42 @@ def _choose_people(given: Answer, ctx: Ctx, allowed: list[int]) -> list[int] | N
     return chosen if all(i in allowed for i in chosen) else None
 
 
+def reviewing(ctx: Ctx) -> bool:
+    """Changing one answer from the review: questions already answered are not asked again."""
+    return bool(ctx.answers.get("reviewing"))
+
+
+def _fresh(key: str, applies: Callable[[Ctx], bool] | None = None) -> Callable[[Ctx], bool]:
+    """A step that applies (when `applies` says so), except while reviewing with its answer
+    (`answers[key]`) already given."""
+
+    def fresh(ctx: Ctx) -> bool:
+        if reviewing(ctx) and key in ctx.answers:
+            return False
+        return applies is None or applies(ctx)
+
+    return fresh
+
+
 # ------------------------------------------------------------------------------------------
-# Steps
+# Region
+
+
+def _region_codes(ctx: Ctx) -> list[str]:
+    return sorted_regions(REGIONS, ctx.lang, ctx.label_of)
 
 
 def ask_region(ctx: Ctx) -> Reply:
+    if ctx.answers.get("region_almaty"):
+        return Reply(
+            (msg("Almaty city or Almaty region?"),),
+            (
+                Choice("almaty", REGION_NAMES["almaty"]),
+                Choice("almaty_region", REGION_NAMES["almaty_region"]),
+            ),
+        )
     page = int(ctx.answers.get("region_page", 0))
-    codes = REGIONS[page * REGION_PAGE : (page + 1) * REGION_PAGE]
+    codes = _region_codes(ctx)[page * REGION_PAGE : (page + 1) * REGION_PAGE]
     choices = [Choice(code, REGION_NAMES[code]) for code in codes]
     if (page + 1) * REGION_PAGE < len(REGIONS):
         choices.append(Choice("more", msg("More")))
@@ -262,16 +309,37 @@ def answer_region(ctx: Ctx, given: Answer) -> Outcome:
     if given.key == "first":
         ctx.answers["region_page"] = 0
         return Go("region")
-    code = given.key
-    if code is None:
-        typed = " ".join(given.text.lower().split())
-        typed = typed.removesuffix(" облысы").removesuffix(" область").removesuffix(" region")
-        code = REGION_WORDS.get(typed)
+    typed = None if given.tapped else read_region(given.text)  # "Almaty" is not yet the city
+    code = typed if typed is not None else given.key
+    if code == AMBIGUOUS:
+        ctx.answers["region_almaty"] = True
+        return Go("region")
     if code not in REGIONS:
         return Retry(msg("I did not find that region. Choose a number or write its name."))
     ctx.answers["region"] = code
     ctx.answers.pop("region_page", None)
+    ctx.answers.pop("region_almaty", None)
     return Go()
+
+
+def back_region(ctx: Ctx) -> str | None:
+    """ "Back" on the region list: the list again after "city or region?", the page before."""
+    if ctx.answers.pop("region_almaty", None):
+        return "region"
+    page = int(ctx.answers.get("region_page", 0))
+    if page > 0:
+        ctx.answers["region_page"] = page - 1
+        return "region"
+    return None
+
+
+def echo_region(ctx: Ctx) -> Text | None:
+    code = ctx.answers.get("region")
+    return msg("Region: {region}.", region=REGION_NAMES[code]) if code in REGION_NAMES else None
+
+
+# ------------------------------------------------------------------------------------------
+# Ages, and a sex or a birth date where the pension age depends on it
 
 
 def ask_ages(ctx: Ctx) -> Reply:
@@ -292,10 +360,20 @@ def answer_ages(ctx: Ctx, given: Answer) -> Outcome:
         return Retry(
             msg("Please write the ages as numbers, separated by spaces. For example: 34 32 7 2")
         )
-    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth"):
+    for key in ("disabled", "ill", "students", "jobs", "needs_care", "carer", "sex", "birth",
+                "allowance"):  # fmt: skip
         ctx.answers.pop(key, None)
+    ctx.answers.pop("to_classify", None)
     ctx.answers["ages"] = numbers
     return Go()
+
+
+def echo_ages(ctx: Ctx) -> Text | None:
+    if not ages(ctx):
+        return None
+    if ctx.sms and ctx.session.get("step") == "disabled":
+        return None  # on SMS that question lists every member with their age: the ages said back
+    return msg("Ages in the family: {ages}.", ages=ages_text(ctx))
 
 
 def ask_missing(ctx: Ctx) -> Reply:
@@ -304,15 +382,21 @@ def ask_missing(ctx: Ctx) -> Reply:
     age = ages(ctx)[index] if index < len(ages(ctx)) else 0
     if fact == "sex":
         return Reply(
-            (msg("Is person {number} (age {age}) a woman or a man?", number=index + 1, age=age),),
+            (
+                nmsg(
+                    "Is the member aged {n} a woman or a man?",
+                    "Is the member aged {n} a woman or a man?",
+                    age,
+                ),
+            ),
             (Choice("female", msg("A woman")), Choice("male", msg("A man"))),
         )
     return Reply(
         (
-            msg(
-                "What is the date of birth of person {number} (age {age})? For example: 14.03.1966",
-                number=index + 1,
-                age=age,
+            nmsg(
+                "What is the date of birth of the member aged {n}? For example: 14.03.1966",
+                "What is the date of birth of the member aged {n}? For example: 14.03.1966",
+                age,
             ),
         )
     )
@@ -351,22 +435,140 @@ def _read_date(text: str) -> date | None:
         return None
 
 
-def ask_disabled(ctx: Ctx) -> Reply:
-    del ctx
+# ------------------------------------------------------------------------------------------
+# Questions about some of the family's members: buttons to toggle on Telegram and the web,
+# the members' numbers on SMS
+
+
+def _picked(ctx: Ctx, step_id: str) -> list[str]:
+    """The choices toggled on so far in a multi-select question (kept until it is answered)."""
+    picking = ctx.session.get("picking")
+    if isinstance(picking, dict) and picking.get("step") == step_id:
+        return [str(k) for k in picking.get("on", [])]
+    return []
+
+
+def _toggle(ctx: Ctx, step_id: str, key: str) -> None:
+    on = _picked(ctx, step_id)
+    on = [k for k in on if k != key] if key in on else [*on, key]
+    ctx.session["picking"] = {"step": step_id, "on": on}
+
+
+def _done_picking(ctx: Ctx) -> None:
+    ctx.session.pop("picking", None)
+
+
+def pick_reply(
+    ctx: Ctx, step_id: str, question: Text, options: list[Choice], *, many: bool
+) -> Reply:
+    """A question about some of the members (or of a list) on a button channel: one button
+    each, toggled when `many` (with "Nobody" and "Done"), chosen at once otherwise."""
+    if not many:
+        return Reply((question,), (*options, Choice("none", msg("Nobody"))))
+    on = set(_picked(ctx, step_id))
+    toggled = tuple(Choice(c.key, c.label, selected=c.key in on) for c in options)
     return Reply(
-        (
-            msg(
-                "Does anyone have a disability of group I or II, a disabled child, or an illness "
-                "of over 2 months? Write their numbers in the order of the ages, or 0."
-            ),
-        ),
+        (question, msg("Choose all that apply, then Done.")),
+        (*toggled, Choice("none", msg("Nobody")), Choice("done", msg("Done"))),
+        multi=True,
     )
 
 
+def numbered_people(ctx: Ctx, question: Text, candidates: list[int], *, many: bool) -> Reply:
+    """The SMS form: the question, the members' numbers with their ages, and an example taken
+    from this family ("2 is the one aged 32")."""
+    if len(candidates) == 1:  # one person it can be about: yes or no
+        return Reply(
+            (
+                question,
+                msg(
+                    "Write 1 if so (the member aged {age}), or 0 if not.",
+                    age=ages(ctx)[candidates[0]],
+                ),
+            )
+        )
+    example = candidates[1]
+    params: dict[str, Param] = {
+        "people": people(ctx, candidates),
+        "number": example + 1,
+        "age": ages(ctx)[example],
+    }
+    if many:
+        how = msg(
+            "Write their numbers from {people} (for example, {number} is the one aged {age}), "
+            "or 0 if nobody.",
+            **params,
+        )
+    else:
+        how = msg(
+            "Write the number from {people} (for example, {number} is the one aged {age}), "
+            "or 0 if nobody.",
+            **params,
+        )
+    return Reply((question, how))
+
+
+def _member_key(index: int) -> str:
+    return f"p{index + 1}"
+
+
+def _member_index(key: str | None) -> int | None:
+    if key is None or not key.startswith("p") or not key[1:].isdecimal():
+        return None
+    return int(key[1:]) - 1
+
+
+def ask_people(
+    ctx: Ctx, step_id: str, question: Text, candidates: list[int], *, many: bool = True
+) -> Reply:
+    if not candidates:  # asked only when there is someone it can be about
+        return Reply((question,))
+    if ctx.buttons:
+        options = [Choice(_member_key(i), member(ctx, i)) for i in candidates]
+        return pick_reply(ctx, step_id, question, options, many=many)
+    return numbered_people(ctx, question, candidates, many=many)
+
+
+def answer_people(
+    ctx: Ctx, step_id: str, given: Answer, candidates: list[int], *, many: bool = True
+) -> list[int] | Outcome:
+    """The members chosen, or what to do meanwhile (a toggle shows the question again)."""
+    if given.tapped and many:
+        if given.key == "done":
+            picked = [i for i in map(_member_index, _picked(ctx, step_id)) if i is not None]
+            _done_picking(ctx)
+            return sorted(i for i in picked if i in candidates)
+        tapped = _member_index(given.key)
+        if tapped is not None and tapped in candidates:
+            _toggle(ctx, step_id, given.key or "")
+            return Go(step_id)
+    if given.tapped and given.key is not None:
+        one = _member_index(given.key)
+        if one is not None and one in candidates:
+            _done_picking(ctx)
+            return [one]
+    chosen = _choose_people(given, ctx, candidates)
+    if chosen is None or (not many and len(chosen) > 1):
+        if many:
+            return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
+        return Retry(msg("Please write one number, or 0 if nobody."))
+    _done_picking(ctx)
+    return chosen
+
+
+DISABLED_QUESTION = msg(
+    "Who has a disability (group I or II; for a child, any) or an illness lasting over 2 months?"
+)
+
+
+def ask_disabled(ctx: Ctx) -> Reply:
+    return ask_people(ctx, "disabled", DISABLED_QUESTION, list(range(len(ages(ctx)))))
+
+
 def answer_disabled(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = _choose_people(given, ctx, list(range(len(ages(ctx)))))
-    if chosen is None:
-        return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
+    chosen = answer_people(ctx, "disabled", given, list(range(len(ages(ctx)))))
+    if not isinstance(chosen, list):
+        return chosen
     adults = [i for i in chosen if ages(ctx)[i] >= 18]
     ctx.answers["disabled"] = [i for i in chosen if ages(ctx)[i] < 18]
     ctx.answers["ill"] = []
@@ -382,8 +584,9 @@ def _to_classify(ctx: Ctx) -> list[int]:
 
 def ask_classify(ctx: Ctx) -> Reply:
     index = _to_classify(ctx)[0]
+    age = ages(ctx)[index]
     return Reply(
-        (msg("Person {number} (age {age}) has:", number=index + 1, age=ages(ctx)[index]),),
+        (nmsg("The member aged {n} has:", "The member aged {n} has:", age),),
         (
             Choice("disability", msg("A disability of group I or II")),
             Choice("illness", msg("A long illness")),
@@ -403,23 +606,28 @@ def answer_classify(ctx: Ctx, given: Answer) -> Outcome:
     return Go("classify" if pending[1:] else None)
 
 
-def people_step(
-    step_id: str, question: str, candidates: Callable[[Ctx], list[int]], key: str
-) -> Step:
-    """A question answered with the numbers of some of the family's people, or 0 for nobody; it
-    applies only when there is somebody it can be about. `question` has a {people} placeholder."""
+def people_step(step_id: str, question: Text, candidates: Callable[[Ctx], list[int]]) -> Step:
+    """A question about some of the family's members, kept in `answers[step_id]`; it applies
+    only when there is somebody it can be about."""
 
     def ask(ctx: Ctx) -> Reply:
-        return Reply((Text(question, {"people": people(ctx, candidates(ctx))}),))
+        return ask_people(ctx, step_id, question, candidates(ctx))
 
     def answer(ctx: Ctx, given: Answer) -> Outcome:
-        chosen = _choose_people(given, ctx, candidates(ctx))
-        if chosen is None:
-            return Retry(msg("Please write the numbers of the people, or 0 if nobody."))
-        ctx.answers[key] = chosen
+        chosen = answer_people(ctx, step_id, given, candidates(ctx))
+        if not isinstance(chosen, list):
+            return chosen
+        ctx.answers[step_id] = chosen
         return Go()
 
-    return Step(step_id, ask, answer, lambda ctx: bool(candidates(ctx)), FLOW)
+    return Step(
+        step_id,
+        ask,
+        answer,
+        _fresh(step_id, lambda ctx: bool(candidates(ctx))),
+        FLOW,
+        input=NUMERIC,
+    )
 
 
 def _students_age(ctx: Ctx) -> list[int]:
@@ -427,8 +635,11 @@ def _students_age(ctx: Ctx) -> list[int]:
 
 
 def _elderly(ctx: Ctx) -> list[int]:
+    """Members of pension age, whose need of care matters only through a member who may be able
+    to care for them (art. 121 sp.2, art. 122 p.4 sp.4): not asked where nobody can be."""
     limit = _pension_years(ctx)
-    return [i for i, age in enumerate(ages(ctx)) if age >= limit]
+    elderly = [i for i, age in enumerate(ages(ctx)) if age >= limit]
+    return elderly if set(possible_workers(ctx)) - set(elderly) else []
 
 
 def _carer_candidates(ctx: Ctx) -> list[int]:
@@ -436,22 +647,19 @@ def _carer_candidates(ctx: Ctx) -> list[int]:
     return [i for i in possible_workers(ctx) if i not in deps]
 
 
+CARER_QUESTION = msg(
+    "Who looks after the small child, the family member with a disability or the elderly one?"
+)
+
+
 def ask_carer(ctx: Ctx) -> Reply:
-    return Reply(
-        (
-            msg(
-                "Who looks after the small child, the disabled or the elderly family member? "
-                "Write the number ({people}) or 0 if nobody does.",
-                people=people(ctx, _carer_candidates(ctx)),
-            ),
-        ),
-    )
+    return ask_people(ctx, "carer", CARER_QUESTION, _carer_candidates(ctx), many=False)
 
 
 def answer_carer(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = _choose_people(given, ctx, _carer_candidates(ctx))
-    if chosen is None or len(chosen) > 1:
-        return Retry(msg("Please write one number, or 0 if nobody."))
+    chosen = answer_people(ctx, "carer", given, _carer_candidates(ctx), many=False)
+    if not isinstance(chosen, list):
+        return chosen
     ctx.answers["carer"] = chosen[0] if chosen else None
     return Go()
 
@@ -461,13 +669,48 @@ def _job_candidates(ctx: Ctx) -> list[int]:
     return [i for i in possible_workers(ctx) if i not in students]
 
 
+# ------------------------------------------------------------------------------------------
+# Income
+
+
 def income_months(ctx: Ctx) -> tuple[Month, Month]:
     """Art. 127 p.2: the quarter before the application quarter."""
     start = previous_quarter_start(application_date(ctx))
     return Month(start), Month(add_months(start, 2))
 
 
+def _which_amount(ctx: Ctx, step_id: str) -> Reply | None:
+    """ "2 500 ₸ or 2 500 000 ₸?" when what was typed can mean either."""
+    pending = ctx.answers.get("which_amount")
+    if not isinstance(pending, dict) or pending.get("step") != step_id:
+        return None
+    options = [Decimal(str(v)) for v in pending.get("options", [])]
+    return Reply(
+        (msg("Which amount did you mean?"),),
+        tuple(Choice(_keep(v), msg("{amount}", amount=Money(v))) for v in options),
+    )
+
+
+def _read_money(ctx: Ctx, step_id: str, given: Answer) -> Decimal | Outcome:
+    """An amount in tenge; a question back when it can be read two ways; None words are 0."""
+    pending = ctx.answers.pop("which_amount", None)
+    if isinstance(pending, dict) and pending.get("step") == step_id and given.key is not None:
+        return Decimal(given.key)
+    readings = read_amount(given.text)
+    if not readings and given.text.strip().lower() in NONE_WORDS:
+        readings = (Decimal(0),)
+    if len(readings) > 1:
+        ctx.answers["which_amount"] = {"step": step_id, "options": [_keep(r) for r in readings]}
+        return Go(step_id)
+    if not readings:
+        return Retry(msg("Please write the amount in tenge, for example: 120 000 or 120 thousand."))
+    return readings[0]
+
+
 def ask_income(ctx: Ctx) -> Reply:
+    which = _which_amount(ctx, "income")
+    if which is not None:
+        return which
     first, last = income_months(ctx)
     return Reply(
         (
@@ -482,13 +725,69 @@ def ask_income(ctx: Ctx) -> Reply:
 
 
 def answer_income(ctx: Ctx, given: Answer) -> Outcome:
-    amount = parse_amount(given.text)
-    if amount is None and given.text.strip().lower() in NONE_WORDS:
-        amount = Decimal(0)
-    if amount is None:
-        return Retry(msg("Please write the amount in tenge, for example: 120000 or 120 мың."))
-    ctx.answers["income"] = str(amount)
+    amount = _read_money(ctx, "income", given)
+    if not isinstance(amount, Decimal):
+        return amount
+    ctx.answers["income"] = _keep(amount)
     return Go()
+
+
+def echo_income(ctx: Ctx) -> Text | None:
+    income = ctx.answers.get("income")
+    if not isinstance(income, str):
+        return None
+    return msg("Income: {amount} a month for the whole family.", amount=Money(Decimal(income)))
+
+
+# ------------------------------------------------------------------------------------------
+# The large-family allowance, which counts as income (tsa-rules §7.2)
+
+
+def _allowance_of(data: dict[str, Any], ctx: Ctx) -> Decimal:
+    try:
+        return assess_data(data, ctx.store).large_family_allowance_monthly
+    except InputError:
+        return Decimal(0)
+
+
+def large_family_allowance(ctx: Ctx) -> Decimal:
+    """The large-family allowance the core gives this household; 0 when it is not a large family
+    (or a fact the core needs is still missing)."""
+    return _allowance_of(household(ctx), ctx)
+
+
+def is_large_family(ctx: Ctx) -> bool:
+    return large_family_allowance(ctx) > 0
+
+
+ALLOWANCE_CHOICES = (
+    Choice("no", msg("No")),
+    Choice("included", msg("Yes, in that income")),
+    Choice("separate", msg("Yes, not in it")),
+)
+
+
+def ask_allowance(ctx: Ctx) -> Reply:
+    return Reply(
+        (
+            msg(
+                "Did the family get the large-family allowance ({amount} a month) in those months?",
+                amount=Money(large_family_allowance(ctx)),
+            ),
+        ),
+        ALLOWANCE_CHOICES,
+    )
+
+
+def answer_allowance(ctx: Ctx, given: Answer) -> Outcome:
+    if given.key not in ALLOWANCE_ANSWERS:
+        return Retry(msg("Please answer 1, 2 or 3."))
+    ctx.answers["allowance"] = given.key
+    return Go()
+
+
+# ------------------------------------------------------------------------------------------
+# Property
 
 
 YES_NO = (Choice("no", msg("No")), Choice("yes", msg("Yes")))
@@ -518,7 +817,10 @@ def answer_property(ctx: Ctx, given: Answer) -> Outcome:
     if owns is None:
         return Retry(msg("Please answer 1 (no) or 2 (yes)."))
     ctx.answers["owns"] = owns
-    if not owns:
+    ctx.answers.pop("area", None)
+    if owns:
+        ctx.answers.pop("property", None)
+    else:
         ctx.answers["property"] = []
     return Go()
 
@@ -533,15 +835,39 @@ PROPERTY_CHOICES = (
 
 
 def ask_property_kinds(ctx: Ctx) -> Reply:
-    del ctx
+    if ctx.buttons:
+        on = set(_picked(ctx, "property_kinds"))
+        return Reply(
+            (msg("Which of these? Choose all that apply, then Done."),),
+            (
+                *(Choice(c.key, c.label, selected=c.key in on) for c in PROPERTY_CHOICES),
+                Choice("done", msg("Done")),
+            ),
+            multi=True,
+        )
     return Reply((msg("Which of these? Write all the numbers that apply."),), PROPERTY_CHOICES)
 
 
 def answer_property_kinds(ctx: Ctx, given: Answer) -> Outcome:
-    chosen = [int(given.key)] if given.key else parse_numbers(given.text, 1, 5)
-    if not chosen:
+    keys = {c.key for c in PROPERTY_CHOICES}
+    if ctx.buttons and given.tapped:
+        if given.key in keys:
+            _toggle(ctx, "property_kinds", given.key or "")
+            return Go("property_kinds")
+        if given.key == "done":
+            chosen = [int(k) for k in _picked(ctx, "property_kinds") if k in keys]
+            if not chosen:
+                return Retry(msg("Please choose at least one, or go back and answer No."))
+            _done_picking(ctx)
+            ctx.answers["property"] = sorted(set(chosen))
+            return Go()
+    numbers = parse_numbers(given.text, 1, 5) or (
+        [int(given.key)] if given.key is not None and given.key in keys else None
+    )
+    if not numbers:
         return Retry(msg("Please write the numbers that apply, for example: 1 2"))
-    ctx.answers["property"] = sorted(set(chosen))
+    _done_picking(ctx)
+    ctx.answers["property"] = sorted(set(numbers))
     return Go()
 
 
@@ -554,8 +880,25 @@ def answer_area(ctx: Ctx, given: Answer) -> Outcome:
     area = parse_amount(given.text)
     if area is None or area > 100000:
         return Retry(msg("Please write the area as a number of square metres, for example: 64"))
-    ctx.answers["area"] = str(area)
+    ctx.answers["area"] = _keep(area)
     return Go()
+
+
+def echo_area(ctx: Ctx) -> Text | None:
+    area = ctx.answers.get("area")
+    if not isinstance(area, str):
+        return None
+    return msg("Living area of all the homes: {area} m².", area=Decimal(area))
+
+
+# ------------------------------------------------------------------------------------------
+# A loan, a refusal of employment measures, a broken social contract
+
+
+def can_refuse(ctx: Ctx) -> bool:
+    """Only an able-bodied member can be offered employment measures or a social contract: a
+    pensioner living alone is asked about a loan only."""
+    return bool(possible_workers(ctx))
 
 
 OBLIGATION_CHOICES = (
@@ -567,12 +910,26 @@ OBLIGATION_CHOICES = (
 
 
 def ask_obligations(ctx: Ctx) -> Reply:
-    del ctx
+    first, last = income_months(ctx)
+    if not can_refuse(ctx):
+        return Reply(
+            (
+                msg(
+                    "From {first} to {last}, did the family take a loan other than a mortgage?",
+                    first=first,
+                    last=last,
+                ),
+            ),
+            YES_NO,
+        )
     return Reply(
         (
             msg(
-                "A loan (not a mortgage) in those months, or in the last 6 months a refusal of "
-                "measures or a broken social contract?"
+                "From {first} to {last}, did the family take a loan other than a mortgage? In the "
+                "last 6 months, did anyone refuse a job or training from the career centre, or "
+                "break a social contract?",
+                first=first,
+                last=last,
             ),
         ),
         OBLIGATION_CHOICES,
@@ -581,10 +938,15 @@ def ask_obligations(ctx: Ctx) -> Reply:
 
 def answer_obligations(ctx: Ctx, given: Answer) -> Outcome:
     key = given.key
+    if not can_refuse(ctx):
+        took = _yes_no(given)
+        key = None if took is None else ("loan" if took else "none")
+        if key is None:
+            return Retry(msg("Please answer 1 (no) or 2 (yes)."))
     if key is None:
         no = parse_yes_no(given.text)
         key = "none" if no is False else None
-    if key is None:
+    if key not in ("none", "loan", "refusal", "both"):
         return Retry(msg("Please choose a number from 1 to 4."))
     ctx.answers["has_loan"] = key in ("loan", "both")
     ctx.answers["has_refusal"] = key in ("refusal", "both")
@@ -597,16 +959,25 @@ def answer_obligations(ctx: Ctx, given: Answer) -> Outcome:
 
 
 def ask_loan(ctx: Ctx) -> Reply:
-    del ctx
+    which = _which_amount(ctx, "loan")
+    if which is not None:
+        return which
     return Reply((msg("How much was borrowed in all, in tenge?"),))
 
 
 def answer_loan(ctx: Ctx, given: Answer) -> Outcome:
-    amount = parse_amount(given.text)
-    if amount is None:
-        return Retry(msg("Please write the amount in tenge, for example: 120000 or 120 мың."))
-    ctx.answers["loan"] = str(amount)
+    amount = _read_money(ctx, "loan", given)
+    if not isinstance(amount, Decimal):
+        return amount
+    ctx.answers["loan"] = _keep(amount)
     return Go()
+
+
+def echo_loan(ctx: Ctx) -> Text | None:
+    loan = ctx.answers.get("loan")
+    if not isinstance(loan, str):
+        return None
+    return msg("Loan: {amount}.", amount=Money(Decimal(loan)))
 
 
 REFUSAL_CHOICES = (
@@ -641,60 +1012,79 @@ def answer_refusal_months(ctx: Ctx, given: Answer) -> Outcome:
     return Go()
 
 
+def _has(key: str) -> Callable[[Ctx], bool]:
+    return lambda ctx: bool(ctx.answers.get(key))
+
+
 register(
-    Step("region", ask_region, answer_region, flow=FLOW),
-    Step("ages", ask_ages, answer_ages, flow=FLOW),
-    Step("missing", ask_missing, answer_missing, lambda c: missing_fact(c) is not None, FLOW),
-    Step("disabled", ask_disabled, answer_disabled, flow=FLOW),
-    Step("classify", ask_classify, answer_classify, lambda c: bool(_to_classify(c)), FLOW),
-    people_step(
-        "students",
-        N_("Who of them studies full-time? Write their numbers ({people}) or 0 if nobody."),
-        _students_age,
-        "students",
+    Step(
+        "region",
+        ask_region,
+        answer_region,
+        _fresh("region"),
+        FLOW,
+        echo=echo_region,
+        back=back_region,
     ),
+    Step("ages", ask_ages, answer_ages, _fresh("ages"), FLOW, input=NUMERIC, echo=echo_ages),
+    Step("missing", ask_missing, answer_missing, lambda c: missing_fact(c) is not None, FLOW),
+    Step("disabled", ask_disabled, answer_disabled, _fresh("disabled"), FLOW, input=NUMERIC),
+    Step("classify", ask_classify, answer_classify, lambda c: bool(_to_classify(c)), FLOW),
+    people_step("students", msg("Who of them studies full-time?"), _students_age),
     people_step(
         "needs_care",
-        N_(
-            "Does an elderly family member need constant care from someone else? "
-            "Write their numbers ({people}) or 0 if nobody."
-        ),
+        msg("Does an elderly family member need constant care from someone else?"),
         _elderly,
-        "needs_care",
     ),
     Step(
         "carer",
         ask_carer,
         answer_carer,
-        lambda c: bool(dependants(c)) and bool(_carer_candidates(c)),
+        _fresh("carer", lambda c: bool(dependants(c)) and bool(_carer_candidates(c))),
         FLOW,
+        input=NUMERIC,
     ),
-    people_step(
-        "jobs",
-        N_("Who has a permanent job? Write their numbers ({people}) or 0 if nobody."),
-        _job_candidates,
-        "jobs",
+    people_step("jobs", msg("Who has a permanent job?"), _job_candidates),
+    Step(
+        "income", ask_income, answer_income, _fresh("income"), FLOW, input=NUMERIC, echo=echo_income
     ),
-    Step("income", ask_income, answer_income, flow=FLOW),
-    Step("property", ask_property, answer_property, flow=FLOW),
+    # Kept when another answer is changed from the review; asked again after new ages.
+    Step("allowance", ask_allowance, answer_allowance, _fresh("allowance", is_large_family), FLOW),
+    Step("property", ask_property, answer_property, _fresh("owns"), FLOW),
     Step(
         "property_kinds",
         ask_property_kinds,
         answer_property_kinds,
-        lambda c: bool(c.answers.get("owns")),
+        _fresh("property", _has("owns")),
         FLOW,
+        input=NUMERIC,
     ),
-    Step("area", ask_area, answer_area, lambda c: 1 in _indexes(c, "property"), FLOW),
-    Step("obligations", ask_obligations, answer_obligations, flow=FLOW),
-    Step("loan", ask_loan, answer_loan, lambda c: bool(c.answers.get("has_loan")), FLOW),
     Step(
-        "refusal", ask_refusal, answer_refusal, lambda c: bool(c.answers.get("has_refusal")), FLOW
+        "area",
+        ask_area,
+        answer_area,
+        _fresh("area", lambda c: 1 in _indexes(c, "property")),
+        FLOW,
+        input=NUMERIC,
+        echo=echo_area,
     ),
+    Step("obligations", ask_obligations, answer_obligations, _fresh("has_loan"), FLOW),
+    Step(
+        "loan",
+        ask_loan,
+        answer_loan,
+        _fresh("loan", _has("has_loan")),
+        FLOW,
+        input=NUMERIC,
+        echo=echo_loan,
+    ),
+    Step("refusal", ask_refusal, answer_refusal, _fresh("refusal", _has("has_refusal")), FLOW),
     Step(
         "refusal_months",
         ask_refusal_months,
         answer_refusal_months,
-        lambda c: bool(c.answers.get("has_refusal")),
+        _fresh("refusal_months", _has("has_refusal")),
         FLOW,
+        input=NUMERIC,
     ),
 )

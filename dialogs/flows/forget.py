@@ -25,7 +25,8 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
     ctx.session["history"] = []
     ctx.session["consent"] = False
     ctx.session["reminders"] = False  # the runner turns them off with the answers
-    ctx.session.pop("result", None)
+    for kept in ("result", "assessed", "visit", "picking", "page", "echo", "topic"):
+        ctx.session.pop(kept, None)  # the last result is the household it was worked out for
     ctx.notes.append(msg("Your answers are deleted. Komek keeps nothing about you now."))
     return Go("consent")
 

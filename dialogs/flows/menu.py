@@ -1,4 +1,5 @@
-"""The main menu: check eligibility, book a visit, explanations, reminders, language, forget me."""
+"""The main menu: check eligibility, my last result, book a visit, explanations, reminders,
+language, forget me."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dialogs.text import msg
 
 CHOICES = (
     Choice("check", msg("Check eligibility")),
+    Choice("result", msg("My result")),
     Choice("visit", msg("Book a visit")),
     Choice("learn", msg("How TSA works")),
     Choice("language", msg("Language")),
@@ -17,8 +19,11 @@ CHOICES = (
 
 
 def ask(ctx: Ctx) -> Reply:
-    del ctx
-    return Reply((msg("Komek menu. What would you like to do?"),), CHOICES)
+    # "My result" once there is one to show again.
+    shown = (
+        CHOICES if ctx.session.get("assessed") else tuple(c for c in CHOICES if c.key != "result")
+    )
+    return Reply((msg("Komek menu. What would you like to do?"),), shown)
 
 
 def answer(ctx: Ctx, given: Answer) -> Outcome:
@@ -28,6 +33,8 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
         ctx.session["answers"] = {}
         ctx.session["history"] = []
         return Go("region")
+    if given.key == "result":
+        return Go("my_result")
     if given.key == "visit":
         if not ctx.session.get("consent"):
             return Go("consent")

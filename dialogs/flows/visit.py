@@ -5,6 +5,10 @@ confirm; then see, move or cancel it ("my visit", or VISIT at any time).
 On SMS the day and the time are one choice: three free slots at a time, with "more". The slots
 and the booking itself come from the `Appointments` port, which the runner implements on the
 database; a slot taken by someone else meanwhile gets "just taken, here are the next ones".
+
+The region of the self-assessment is used when it has an office; "back" on a list shown page by
+page turns back a page. The confirmation gives the booking's number, the office's address, phone
+and hours, and what to bring (on SMS in parts within the budget).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Any
 from core.almaty import local
 from core.offices import Office
 from core.slots import Slot, reminder_at
+from dialogs import paging
 from dialogs.appointments import Appointments, Booking
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
-from dialogs.flows.assessment import REGION_NAMES
-from dialogs.text import Clock, Day, Local, Text, msg
+from dialogs.regions import REGION_NAMES, sorted_regions
+from dialogs.text import Clock, Day, Local, Text, joined, msg
 
 FLOW = "visit"
 OFFICE_PAGE = 6
@@ -29,6 +34,15 @@ SMS_SLOTS = 3
 LOOKAHEAD = 500  # slots read ahead to find the next days with a free time
 
 MENU = Choice("menu", msg("Menu"))
+WEEKDAY_NAMES = (
+    msg("Monday"),
+    msg("Tuesday"),
+    msg("Wednesday"),
+    msg("Thursday"),
+    msg("Friday"),
+    msg("Saturday"),
+    msg("Sunday"),
+)
 
 
 def start_visit(ctx: Ctx) -> Outcome:
@@ -112,7 +126,8 @@ def ask_visit(ctx: Ctx) -> Reply:
     return Reply(
         (
             msg(
-                "Your visit: {day} at {time}, {office}, {address}.",
+                "Your visit no. {number}: {day} at {time}, {office}, {address}.",
+                number=str(booking.id),
                 **_when(booking.start),
                 **_place(booking.office),
             ),
@@ -148,10 +163,9 @@ def answer_visit(ctx: Ctx, given: Answer) -> Outcome:
 
 
 def _regions(ctx: Ctx) -> list[str]:
-    seen: dict[str, None] = {}
-    for office in _offices(ctx):
-        seen.setdefault(office.region, None)
-    return list(seen)
+    """The regions with an office open for booking, in the order of the person's alphabet."""
+    seen = {office.region for office in _offices(ctx)}
+    return sorted_regions(seen, ctx.lang, ctx.label_of)
 
 
 def _region(ctx: Ctx) -> str | None:
@@ -179,7 +193,19 @@ def ask_region(ctx: Ctx) -> Reply:
             choices.append(Choice("more", msg("More")))
         else:
             choices.append(Choice("first", msg("Back to the start of the list")))
-    return Reply((msg("In which region do you want to visit an office?"),), tuple(choices))
+    own = ctx.answers.get("region")
+    lines: list[Text] = []
+    if own in REGION_NAMES and own not in regions and not _state(ctx).get("pick_region"):
+        # The region of the self-assessment is known: say why another is asked for.
+        lines.append(
+            msg(
+                "Komek cannot book a visit in {region} yet: apply at your career centre or on "
+                "egov.kz, or choose an office in another region.",
+                region=REGION_NAMES[own],
+            )
+        )
+    lines.append(msg("In which region do you want to visit an office?"))
+    return Reply(tuple(lines), tuple(choices))
 
 
 def answer_region(ctx: Ctx, given: Answer) -> Outcome:
@@ -193,6 +219,20 @@ def answer_region(ctx: Ctx, given: Answer) -> Outcome:
     state.pop("pick_region", None)
     state.pop("region_page", None)
     return Go("visit_office")
+
+
+def back_region(ctx: Ctx) -> str | None:
+    return _page_back(ctx, "region_page", "visit_region")
+
+
+def _page_back(ctx: Ctx, key: str, step_id: str) -> str | None:
+    """ "Back" on a list shown page by page: the page before, while there is one."""
+    state = _state(ctx)
+    page = int(state.get(key, 0))
+    if page > 0:
+        state[key] = page - 1
+        return step_id
+    return None
 
 
 def _region_offices(ctx: Ctx) -> list[Office]:
@@ -213,6 +253,10 @@ def ask_office(ctx: Ctx) -> Reply:
     return Reply((msg("Which office would you like to visit?"),), tuple(choices))
 
 
+def back_office(ctx: Ctx) -> str | None:
+    return _page_back(ctx, "office_page", "visit_office")
+
+
 def answer_office(ctx: Ctx, given: Answer) -> Outcome:
     state = _state(ctx)
     if given.key == "more":
@@ -224,7 +268,7 @@ def answer_office(ctx: Ctx, given: Answer) -> Outcome:
     if given.key not in {o.id for o in _region_offices(ctx)}:
         return Retry(msg("Please choose a number from the menu."))
     state["office"] = given.key
-    for stale in ("day", "day_page", "time_page", "from", "start"):
+    for stale in ("day", "day_page", "time_page", "from", "earlier", "start"):
         state.pop(stale, None)
     return Go("visit_day")
 
@@ -294,6 +338,10 @@ def answer_day(ctx: Ctx, given: Answer) -> Outcome:
     return Go("visit_time")
 
 
+def back_day(ctx: Ctx) -> str | None:
+    return _page_back(ctx, "day_page", "visit_day")
+
+
 def _other_office(ctx: Ctx) -> Outcome:
     state = _state(ctx)
     if state.get("move"):  # a visit is moved within its office; another office is a new booking
@@ -313,6 +361,12 @@ def _times(ctx: Ctx) -> list[Slot]:
         return slots
     day = date.fromisoformat(state.get("day") or date.min.isoformat())
     return [s for s in _slots(ctx, day) if local(s.start).date() == day]
+
+
+def time_applies(ctx: Ctx) -> bool:
+    """On SMS the day and the time are one choice; elsewhere a day must have been chosen (a
+    "back" from the list of days must not land on the times of no day)."""
+    return ctx.sms or bool(_state(ctx).get("day"))
 
 
 def ask_time(ctx: Ctx) -> Reply:
@@ -356,12 +410,12 @@ def answer_time(ctx: Ctx, given: Answer) -> Outcome:
         if ctx.sms:
             slots = _times(ctx)
             if len(slots) > SMS_SLOTS:
+                state["earlier"] = [*state.get("earlier", []), state.get("from") or ""]
                 state["from"] = slots[SMS_SLOTS].start.isoformat()
         else:
             state["time_page"] = int(state.get("time_page", 0)) + 1
         return Go("visit_time")
-    if given.key == "day":
-        state.pop("day", None)
+    if given.key == "day":  # the day stays chosen: "back" from the days returns to its times
         return Go("visit_day")
     if given.key == "office":
         return _other_office(ctx)
@@ -373,6 +427,18 @@ def answer_time(ctx: Ctx, given: Answer) -> Outcome:
         return Retry(msg("Please choose a number from the menu."))
     state["start"] = start.isoformat()
     return Go("visit_confirm")
+
+
+def back_time(ctx: Ctx) -> str | None:
+    state = _state(ctx)
+    if ctx.sms:
+        earlier = state.get("earlier") or []
+        if not earlier:
+            return None
+        state["earlier"] = earlier[:-1]
+        state["from"] = earlier[-1] or None
+        return "visit_time"
+    return _page_back(ctx, "time_page", "visit_time")
 
 
 # ------------------------------------------------------------------------------------------
@@ -415,21 +481,66 @@ def answer_confirm(ctx: Ctx, given: Answer) -> Outcome:
             state["time_page"] = 0
         return Go("visit_time")
     ctx.booking = booking
-    ctx.notes.extend(confirmation(ctx, booking, moved=bool(moving)))
-    ctx.session["visit"] = {}
+    ctx.session["visit"] = {"done": booking.id, "moved": bool(moving)}
     return Go("visit_done")
+
+
+def hours(office: Office) -> Text:
+    """ "Monday–Friday 09:00–18:00, lunch 13:00–14:00", in the person's language."""
+    runs: list[list[int]] = []
+    for day in sorted(office.weekdays):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    spans = [
+        WEEKDAY_NAMES[run[0]]
+        if len(run) == 1
+        else msg("{first}–{last}", first=WEEKDAY_NAMES[run[0]], last=WEEKDAY_NAMES[run[-1]])
+        for run in runs
+    ]
+    days = joined(*spans)
+    opens, closes = f"{office.opens:%H:%M}", f"{office.closes:%H:%M}"
+    if office.lunch is None:
+        return msg("{days} {opens}–{closes}", days=days, opens=opens, closes=closes)
+    return msg(
+        "{days} {opens}–{closes}, lunch {start}–{end}",
+        days=days,
+        opens=opens,
+        closes=closes,
+        start=f"{office.lunch[0]:%H:%M}",
+        end=f"{office.lunch[1]:%H:%M}",
+    )
 
 
 def confirmation(ctx: Ctx, booking: Booking, *, moved: bool) -> list[Text]:
     when, place = _when(booking.start), _place(booking.office)
+    number = str(booking.id)
     if moved:
         lines = [
-            msg("Your visit is moved to {day} at {time}, {office}, {address}.", **when, **place)
+            msg(
+                "Your visit no. {number} is moved to {day} at {time}, {office}, {address}.",
+                number=number,
+                **when,
+                **place,
+            )
         ]
     else:
         lines = [
-            msg("Your visit is booked: {day} at {time}, {office}, {address}.", **when, **place)
+            msg(
+                "Your visit is booked, no. {number}: {day} at {time}, {office}, {address}.",
+                number=number,
+                **when,
+                **place,
+            )
         ]
+    lines.append(
+        msg(
+            "Phone: {phone}. Open: {hours}.",
+            phone=booking.office.phone,
+            hours=hours(booking.office),
+        )
+    )
     # What to bring: Social Code art. 123 and the MTSZN rules: an identity document and the
     # application; only papers not held in state information systems are asked for, the usual
     # one being a certificate of the alimony received in the income quarter.
@@ -452,19 +563,33 @@ def confirmation(ctx: Ctx, booking: Booking, *, moved: bool) -> list[Text]:
     return lines
 
 
+DONE_CHOICES = (Choice("visit", msg("My visit")), MENU)
+
+
 def ask_done(ctx: Ctx) -> Reply:
-    del ctx
-    return Reply(
-        (msg("What would you like to do next?"),), (Choice("visit", msg("My visit")), MENU)
-    )
+    state = _state(ctx)
+    booking = next((b for b in _upcoming(ctx) if b.id == state.get("done")), None)
+    if booking is None:
+        return Reply((msg("What would you like to do next?"),), DONE_CHOICES)
+    lines = confirmation(ctx, booking, moved=bool(state.get("moved")))
+    if not ctx.sms:
+        lines.append(msg("What would you like to do next?"))
+    return paging.paged(ctx, "visit_done", lines, DONE_CHOICES)
 
 
 def answer_done(ctx: Ctx, given: Answer) -> Outcome:
+    if paging.more(ctx, "visit_done", given):
+        return Go("visit_done")
     if given.key == "visit":
         return start_visit(ctx)
     if given.key == "menu":
+        ctx.session["visit"] = {}
         return Go("menu")
     return Retry(msg("Please choose a number from the menu."))
+
+
+def back_done(ctx: Ctx) -> str | None:
+    return paging.back(ctx, "visit_done") or "visit_done"
 
 
 # ------------------------------------------------------------------------------------------
@@ -511,11 +636,11 @@ def answer_cancel(ctx: Ctx, given: Answer) -> Outcome:
 register(
     Step("visit_closed", ask_closed, answer_closed, closed_applies, flow=FLOW, remember=False),
     Step("visit", ask_visit, answer_visit, visit_applies, flow=FLOW, remember=False),
-    Step("visit_region", ask_region, answer_region, region_applies, flow=FLOW),
-    Step("visit_office", ask_office, answer_office, flow=FLOW),
-    Step("visit_day", ask_day, answer_day, day_applies, flow=FLOW),
-    Step("visit_time", ask_time, answer_time, flow=FLOW),
+    Step("visit_region", ask_region, answer_region, region_applies, flow=FLOW, back=back_region),
+    Step("visit_office", ask_office, answer_office, flow=FLOW, back=back_office),
+    Step("visit_day", ask_day, answer_day, day_applies, flow=FLOW, back=back_day),
+    Step("visit_time", ask_time, answer_time, time_applies, flow=FLOW, back=back_time),
     Step("visit_confirm", ask_confirm, answer_confirm, flow=FLOW, remember=False),
-    Step("visit_done", ask_done, answer_done, flow=FLOW, remember=False),
+    Step("visit_done", ask_done, answer_done, flow=FLOW, remember=False, back=back_done),
     Step("visit_cancel", ask_cancel, answer_cancel, cancel_applies, flow=FLOW, remember=False),
 )

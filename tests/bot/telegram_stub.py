@@ -42,6 +42,7 @@ class BotApiStub:
         self.blocked: set[int] = set()
         self.hang: set[int] = set()
         self.delay = 0.0  # seconds every sendMessage takes (a slow Bot API)
+        self.refuse_html = False  # answer parse_mode=HTML with "can't parse entities"
         self._changed = asyncio.Condition()
         self._closing = False
         self._message_id = 0
@@ -50,12 +51,12 @@ class BotApiStub:
 
     # -- what the tests ask of it ------------------------------------------------------------
 
-    async def start(self) -> BotApiStub:
+    async def start(self, port: int = 0) -> BotApiStub:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         address = self._runner.addresses[0]
         self.url = f"http://127.0.0.1:{address[1]}"
@@ -132,6 +133,8 @@ class BotApiStub:
             await asyncio.sleep(5)
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        if self.refuse_html and params.get("parse_mode") == "HTML":
+            return self._error(400, "Bad Request: can't parse entities: unexpected end tag")
         left, retry_after = self.flood.get(chat_id, (0, 0))
         if left > 0:
             self.flood[chat_id] = (left - 1, retry_after)

@@ -4,7 +4,7 @@ what is wrong), and what the shipped files give on given dates."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +14,13 @@ from bot.parameters import default_store, parameter_texts
 from core.errors import ParameterError
 from core.parameters import (
     SCHEMAS,
+    Parameter,
     ParameterStore,
     PensionAge,
     parse_parameter,
     parse_poverty_lines,
 )
+from core.poverty_line import estimate_poverty_line
 
 REFERENCE = "    reference:\n      title: A source\n      url: https://example.kz/source\n"
 
@@ -366,7 +368,11 @@ def test_the_shipped_files_all_load() -> None:
     store = default_store()
     assert set(store.parameters) == set(SCHEMAS)
     assert store.poverty_lines  # at least one published line
-    assert set(parameter_texts()) == {f"{name}.yaml" for name in SCHEMAS} | {"poverty_lines.yaml"}
+    assert store.statistics["national"].entries
+    assert set(parameter_texts()) == {f"{name}.yaml" for name in SCHEMAS} | {
+        "poverty_lines.yaml",
+        "regional_subsistence_minimum.yaml",
+    }
 
 
 def test_the_mrp_in_force_is_the_newest_value_started() -> None:
@@ -395,7 +401,12 @@ def test_the_snapshot_in_force_reads_every_parameter_for_its_date() -> None:
 def test_no_parameter_is_past_review_on_its_review_date() -> None:
     store = default_store()
     assert store.parameters["mrp"].review_by == date(2026, 12, 31)
-    assert store.in_force(date(2026, 12, 31)).past_review == ()
+    assert store.parameters["non_mortgage_loans"].review_by == date(2026, 6, 30)
+    assert store.in_force(date(2026, 6, 30)).past_review == ()
+    assert store.in_force(date(2026, 12, 31)).past_review == (
+        "non_mortgage_loans",
+        "regional_subsistence_minimum",
+    )
 
 
 def test_parameters_are_past_review_the_day_after_their_review_date() -> None:
@@ -403,7 +414,22 @@ def test_parameters_are_past_review_the_day_after_their_review_date() -> None:
     past = store.in_force(date(2027, 1, 1)).past_review
     assert "mrp" in past
     assert list(past) == sorted(past)
-    assert not store.parameters["carers"].past_review(date(2040, 1, 1))  # no review date
+    assert not store.parameters["pension_age"].past_review(date(2040, 1, 1))  # no review date
+
+
+def test_every_provisional_or_estimated_parameter_has_a_review_date() -> None:
+    store = default_store()
+    for name in (
+        "non_mortgage_loans",
+        "poverty_line_rule",
+        "carers",
+        "assignment_period",
+        "property",
+        "subsistence_minimum",
+        "large_family_allowance_published",
+        "poverty_line_estimate",
+    ):
+        assert store.parameters[name].review_by is not None, name
 
 
 def test_the_published_poverty_line_holds_for_its_own_quarter_only() -> None:
@@ -413,3 +439,33 @@ def test_the_published_poverty_line_holds_for_its_own_quarter_only() -> None:
     assert line.value == Decimal(37060)
     assert store.published_poverty_line("aktobe", date(2026, 4, 1)) is None
     assert store.published_poverty_line("abai", date(2026, 1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("region", "start"),
+    [
+        (region, entry.start)
+        for region, table in sorted(default_store().poverty_lines.items())
+        for entry in table.entries
+        if entry.value is not None
+    ],
+)
+def test_every_published_line_falls_within_the_band_estimated_without_it(
+    region: str, start: date
+) -> None:
+    """The estimate is judged against every line the akimats published: without that line in the
+    table, the band the core would give for the quarter must hold the published value."""
+    store = default_store()
+    lines = dict(store.poverty_lines)
+    table = lines[region]
+    kept = [e for e in table.entries if e.start != start]
+    published = next(e for e in table.entries if e.start == start)
+    if kept:
+        lines[region] = Parameter(table.file, table.description, table.review_by, kept)
+    else:
+        del lines[region]
+    without = ParameterStore(store.parameters, lines, store.statistics)
+    day = start + timedelta(days=20)
+    estimate = estimate_poverty_line(region, day, without, without.in_force(day))
+    assert published.value is not None
+    assert estimate.lowest <= published.value <= estimate.highest, (estimate.low, estimate.high)

@@ -1,8 +1,12 @@
 """Whole conversations against golden transcripts, per language and channel.
 
 Set KOMEK_UPDATE_GOLDEN=1 to rewrite the goldens after a deliberate change, then read the diff.
-Every conversation must also end in the assessment its scenario expects, and never shows a raw
-placeholder or an untranslated key.
+Every conversation must also end in the assessment its scenario expects, never shows a raw
+placeholder or an untranslated key, and keeps every SMS reply within the SMS budget.
+
+An input "key:done" is a tap on the button whose key is "done" (Telegram); anything else is typed.
+Where the channels need different inputs (Telegram shows the answers once more before the result,
+SMS reads long answers a part at a time), a scenario gives `inputs` per channel.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import yaml
 from bot.conversation.render import LabelOfTranslator, render_menu, render_text
 from bot.i18n.translator import Translator
 from core.parameters import ParameterStore
-from dialogs.conversation import Inbound, Session, new_session, resume
+from dialogs.conversation import Inbound, Reply, Session, new_session, resume
+from dialogs.paging import SMS_BUDGET
 from dialogs.segments import cost
 
 HERE = Path(__file__).parent
@@ -27,17 +32,46 @@ UPDATE = os.environ.get("KOMEK_UPDATE_GOLDEN") == "1"
 OPENING = {"kk": ["Сәлем"], "ru": ["Здравствуйте"], "en": ["Hello"]}
 WORDS = {  # the global words, as a person writing in each language would type them
     "kk": {"back": "артқа", "language": "тіл", "restart": "қайта", "menu": "мәзір",
-           "forget": "ұмыту"},
+           "forget": "ұмыту", "help": "көмек", "stop": "тоқтату", "start": "бастау"},
     "ru": {"back": "назад", "language": "язык", "restart": "заново", "menu": "меню",
-           "forget": "забыть"},
+           "forget": "забыть", "help": "помощь", "stop": "стоп", "start": "старт"},
     "en": {"back": "back", "language": "language", "restart": "restart", "menu": "menu",
-           "forget": "forget"},
+           "forget": "forget", "help": "help", "stop": "stop", "start": "start"},
 }  # fmt: skip
 
 
 def scenarios() -> list[dict[str, Any]]:
     loaded: list[dict[str, Any]] = yaml.safe_load((HERE / "scenarios.yaml").read_text("utf-8"))
     return loaded
+
+
+def inputs_for(scenario: dict[str, Any], language: str, channel: str) -> list[str]:
+    """The scenario's inputs for this channel, or for this channel in this language ("sms.kk":
+    a long explanation takes more SMS parts in one language than in another)."""
+    given = scenario["inputs"]
+    if not isinstance(given, dict):
+        return [str(text) for text in given]
+    chosen = given.get(f"{channel}.{language}", given.get(channel)) or []
+    return [str(text) for text in chosen]
+
+
+def inbound(text: str, typed_in: str, now: datetime, channel: str) -> Inbound:
+    """A typed message, or a tap on a button ("key:done")."""
+    if text.startswith("key:"):
+        return Inbound("", now, channel, choice=text.removeprefix("key:"))
+    return Inbound(WORDS[typed_in].get(text, text), now, channel)
+
+
+def render(reply: Reply, lang: str, channel: str, translator: Translator) -> str:
+    if channel == "sms":
+        rendered = render_menu(reply, lang, translator, one_line=True)
+        return f"[{cost(rendered).segments} SMS]\n{rendered}"
+    # Telegram: the text, and the choices as buttons under it (✓ on those toggled on)
+    rendered = render_text(reply, lang, translator)
+    buttons = " ".join(
+        f"[{'✓ ' if c.selected else ''}{translator.render(c.label, lang)}]" for c in reply.choices
+    )
+    return f"{rendered}\n{buttons}" if buttons else rendered
 
 
 def play(
@@ -53,22 +87,20 @@ def play(
     label_of = LabelOfTranslator(translator)
     transcript: list[dict[str, str]] = []
     results: list[dict[str, Any]] = []
-    for text in [*OPENING[language], *scenario["inputs"]]:
-        typed = WORDS[language].get(text, text)
-        turn = resume(session, Inbound(typed, now, channel), store, label_of)
+    for text in [*OPENING[language], *inputs_for(scenario, language, channel)]:
+        message = inbound(text, language, now, channel)
+        turn = resume(session, message, store, label_of)
         session = turn.session
         lang = str(session.get("lang") or "ru")
         out = []
         for reply in turn.replies:
+            rendered = render(reply, lang, channel, translator)
             if channel == "sms":
-                rendered = render_menu(reply, lang, translator, one_line=True)
-                rendered = f"[{cost(rendered).segments} SMS]\n{rendered}"
-            else:  # Telegram: the text, and the choices as buttons under it
-                rendered = render_text(reply, lang, translator)
-                buttons = " ".join(f"[{translator.render(c.label, lang)}]" for c in reply.choices)
-                rendered = f"{rendered}\n{buttons}" if buttons else rendered
+                segments = cost(render_menu(reply, lang, translator, one_line=True)).segments
+                assert segments <= SMS_BUDGET, f"{segments} SMS: {rendered}"
             out.append(rendered)
-        transcript.append({"in": typed, "out": "\n---\n".join(out)})
+        said = message.text if message.choice is None else f"(tap {message.choice})"
+        transcript.append({"in": said, "out": "\n---\n".join(out)})
         results.extend(e.data["result"] for e in turn.events if e.kind == "assessment_done")
     return transcript, results
 

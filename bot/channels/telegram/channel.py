@@ -40,7 +40,8 @@ import aiohttp
 from aiohttp import web
 from telegram import Bot as PTBBot
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram.transport import AiohttpRequest, NotConnectedError
@@ -314,8 +315,24 @@ class TelegramChannel:
         return "a telegram contact" if contact is None else f"contact {contact}"
 
     async def _send(self, chat_id: int, reply: Outgoing) -> None:
-        parts = split_text(reply.text) or [reply.text or "…"]
         markup = keyboard(reply.choices)
+        html = reply.html
+        if html and _units(html) <= TEXT_LIMIT:
+            # One message in HTML mode: amounts bold, links live. Telegram refuses markup it
+            # cannot parse; the plain text then goes instead.
+            try:
+                await self._with_retry(
+                    lambda: self.bot.send_message(
+                        chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+                    ),
+                    chat_id,
+                )
+            except BadRequest as exc:
+                log.warning("HTML of message %s refused: %s", reply.message_id, exc.message)
+            else:
+                await self._send_document(chat_id, reply)
+                return
+        parts = split_text(reply.text) or [reply.text or "…"]
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
 
@@ -325,6 +342,9 @@ class TelegramChannel:
                 )
 
             await self._with_retry(send, chat_id)
+        await self._send_document(chat_id, reply)
+
+    async def _send_document(self, chat_id: int, reply: Outgoing) -> None:
         document = reply.document
         if document is not None:  # a visit's calendar file, after its confirmation
             try:

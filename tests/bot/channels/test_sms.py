@@ -481,3 +481,12 @@ async def test_setup_opens_a_sendsms_client_when_configured(
     )
     client: TestClient[Any, Any] = await aiohttp_client(app)
     assert client.app[SENDSMS].username == "komek"
+
+
+@pytest.mark.parametrize("charset", ["base64", "hex", "zlib", "bz2", "punycode", "rot13"])
+async def test_a_charset_that_is_not_a_text_encoding_is_never_a_500(
+    client: TestClient[Any, Any], charset: str
+) -> None:
+    response = await sms(client, "Сәлем", f"cs-{charset}", charset=charset)
+    assert response.status == 200
+    assert await response.text()  # answered: read as UTF-8, or asked to write again

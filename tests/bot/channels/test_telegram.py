@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from bot.channels.telegram.channel import (
     TELEGRAM,
     TEXT_LIMIT,
     WEBHOOK_PATH,
+    TelegramChannel,
     make_bot,
     parse_update,
     setup,
@@ -30,11 +34,16 @@ from bot.channels.telegram.channel import (
 )
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import Config
+from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
+from bot.parameters import default_store
 from bot.server import create_app
+from bot.storage.database import Database
+from bot.storage.db import upgrade
 from bot.storage.models import Contact, Message
 from bot.web.keys import RUNNER
+from bot.web.metrics import Metrics
 from tests.bot.telegram_stub import BotApiStub
 
 TOKEN = "123456:TEST-token"
@@ -332,3 +341,80 @@ async def _closed_port() -> int:
     server.close()
     await server.wait_closed()
     return port
+
+
+async def test_a_send_whose_connection_is_refused_is_tried_again(
+    tmp_path: Path, translator: Translator
+) -> None:
+    """The Bot API is unreachable for a moment (a restart of a self-hosted one, a network
+    blip): the reply waits and goes out once it answers, instead of failing at once."""
+    port = await _closed_port()
+    late = BotApiStub()
+    async with aiohttp.ClientSession() as session:
+        bot = make_bot(TOKEN, f"http://127.0.0.1:{port}", session)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'refused.db'}")
+        await upgrade(db.engine)
+        runner = Runner(db, default_store(), translator, lambda: datetime.now(UTC))
+        channel = TelegramChannel(bot, runner, Metrics(translator))
+        replies = await runner.handle(InboundMessage("telegram", str(KAZAKH), "/start"))
+
+        async def start_late() -> None:
+            await asyncio.sleep(0.8)  # two refused attempts, then the API is back
+            await late.start(port)
+
+        starting = asyncio.create_task(start_late())
+        await channel.deliver(KAZAKH, replies)
+        await starting
+        assert [int(c.params["chat_id"]) for c in late.sent()] == [KAZAKH] * len(replies)
+        async with runner.sessions() as session_db:
+            statuses = set(
+                await session_db.scalars(select(Message.status).where(Message.direction == "out"))
+            )
+        assert statuses == {"sent"}
+        await late.close()
+        await db.close()
+
+
+async def test_a_lone_surrogate_in_an_update_is_answered_not_retried_for_ever(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    body = json.dumps(message(KAZAKH, "x")).replace('"x"', '"\\ud800 \\u0000"').encode()
+    assert await post(client, body) == 200
+    await stub.wait_for("sendMessage")
+    (recorded,) = await messages_in(client.app)
+    assert recorded.status == "processed"  # stored (as "\ufffd ") and answered, once
+
+
+async def test_logs_name_a_telegram_contact_by_its_id_not_its_chat(
+    client: TestClient[Any, Any], stub: BotApiStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    stub.blocked.add(KAZAKH)
+    caplog.set_level(logging.INFO)
+    assert await post(client, message(KAZAKH, "/start")) == 200
+    for _ in range(200):
+        if "blocked the bot" in caplog.text:
+            break
+        await asyncio.sleep(0.02)
+    assert "contact 1 blocked the bot" in caplog.text
+    assert str(KAZAKH) not in caplog.text
+
+
+async def test_amounts_go_in_bold_and_plain_text_when_telegram_refuses_the_markup(
+    tmp_path: Path, translator: Translator, stub: BotApiStub
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        bot = make_bot(TOKEN, stub.url, session)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'html.db'}")
+        await upgrade(db.engine)
+        runner = Runner(db, default_store(), translator, lambda: datetime.now(UTC))
+        channel = TelegramChannel(bot, runner, Metrics(translator))
+        reply = Outgoing(1, "Сізге 22 384 ₸ & <x>", html="Сізге <b>22 384 ₸</b> &amp; &lt;x&gt;")
+        await channel.deliver(KAZAKH, [reply])
+        (sent,) = stub.sent()
+        assert sent.params["parse_mode"] == "HTML"
+        assert sent.params["text"] == "Сізге <b>22 384 ₸</b> &amp; &lt;x&gt;"
+        stub.refuse_html = True
+        await channel.deliver(KAZAKH, [Outgoing(2, reply.text, html=reply.html)])
+        plain = stub.sent()[-1]
+        assert "parse_mode" not in plain.params and plain.params["text"] == reply.text
+        await db.close()

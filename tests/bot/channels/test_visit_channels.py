@@ -174,5 +174,5 @@ def test_booking_in_the_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert main(["chat", "--lang", "en"], out=out) == 0
     text = out.getvalue()
     assert "Your visit is booked" in text
-    assert "Your visit is moved" in text
+    assert "is moved to" in text
     assert "Your visit is cancelled" in text

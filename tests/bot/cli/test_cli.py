@@ -118,7 +118,7 @@ def test_a_missing_file_is_refused_clearly(
     ("lang", "expected"),
     [
         ("kk", "шартсыз ақшалай көмек"),
-        ("ru", "безусловную денежную помощь"),
+        ("ru", "безусловной денежной помощи"),
         ("en", "unconditional cash assistance"),
     ],
 )

@@ -89,13 +89,13 @@ async def test_book_move_and_cancel_a_visit_for_today(
     replies = await say(runner, who, *TO_SLOTS)
     assert "1 Thu, 26 November 14:00" in replies[-1].text
     replies = await say(runner, who, "4", "1", "1")  # more, the first of those, yes
-    assert "Your visit is booked: Thu, 26 November at 15:30" in replies[-1].text
+    assert "Your visit is booked, no. 1: Thu, 26 November at 15:30" in replies[-1].text
     (visit,) = await rows(runner, APPOINTMENTS)
     assert visit.status == "booked" and visit.seat == 1
     assert not await rows(runner, OUTBOX)  # today's visit: no reminder the day before
 
     replies = await say(runner, who, "visit", "1", "4", "4", "1", "1")  # move: later slots
-    assert "Your visit is moved to Fri, 27 November at 09:30" in replies[-1].text
+    assert "Your visit no. 1 is moved to Fri, 27 November at 09:30" in replies[-1].text
     (visit,) = await rows(runner, APPOINTMENTS)
     assert f"{visit.starts_at.astimezone(NOW.tzinfo):%d %H:%M}" == "27 09:30"
     assert not await rows(runner, OUTBOX)  # its reminder time (today 10:00) is now: none

@@ -23,7 +23,7 @@ from tests.bot.conftest import PG_ADMIN, _postgres_available
 from tests.conftest import require_service
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
-T13 = ["Сәлем", "1", "6", "28 2 5", "0", "1", "0", "30000", "1", "1"]
+T13 = ["Сәлем", "1", "3", "28 2 5", "0", "1", "0", "30000", "1", "1"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -143,3 +143,17 @@ async def test_a_message_recorded_before_a_crash_is_processed_after_restart(
         runner, select(func.count()).select_from(Message).where(Message.direction == "out")
     )
     assert outbound == 1
+
+
+async def test_nul_and_an_overlong_language_hint_are_stored_on_every_database(
+    runner: Runner,
+) -> None:
+    """PostgreSQL refuses NUL in text and a 17-character value in a 16-character column: what
+    a person (or their phone) sent is made storable, not refused."""
+    inbound = InboundMessage(
+        "telegram", "901", "a\x00b\ud800", language_hint="x" * 17, external_id="\x00" * 3
+    )
+    assert await runner.handle(inbound)
+    async with runner.sessions() as db:
+        stored = await db.scalar(select(Message).where(Message.direction == "in"))
+    assert stored is not None and stored.language_hint == "x" * 16

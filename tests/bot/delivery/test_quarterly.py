@@ -147,7 +147,7 @@ async def book_friday_2_april(runner: Runner, who: str) -> None:
     (reply,) = await say(runner, who, number_of(reply, "Fri, 2 April"))
     (reply,) = await say(runner, who, number_of(reply, "09:00"))
     (reply,) = await say(runner, who, number_of(reply, "Yes, book it"))
-    assert reply.text.startswith("Your visit is booked: Fri, 2 April at 09:00")
+    assert reply.text.startswith("Your visit is booked, no. 1: Fri, 2 April at 09:00")
 
 
 async def outbox_of(runner: Runner, address: str) -> list[Any]:

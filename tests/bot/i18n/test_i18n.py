@@ -105,3 +105,17 @@ def test_the_catalog_check_finds_an_untranslated_string(locales_copy: Path) -> N
     text = po.read_text(encoding="utf-8")
     po.write_text(text.replace('msgstr "Неліктен:"', 'msgstr ""'), encoding="utf-8")
     assert any("untranslated" in line for line in problems(extract(), locales_copy))
+
+
+def test_html_escapes_everything_bolds_money_and_links_addresses(translator: Translator) -> None:
+    from decimal import Decimal  # noqa: PLC0415
+
+    from dialogs.text import Money, msg  # noqa: PLC0415
+
+    said = translator.render_html(
+        msg("{who} <i> & {amount}: egov.kz", who="<script>", amount=Money(Decimal("22384"))), "ru"
+    )
+    assert said == (
+        "&lt;script&gt; &lt;i&gt; &amp; <b>22\xa0384\xa0₸</b>: "
+        '<a href="https://egov.kz" target="_blank" rel="noopener noreferrer">egov.kz</a>'
+    )

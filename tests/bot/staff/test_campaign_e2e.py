@@ -150,3 +150,15 @@ async def _family_opens_the_deep_link(server: Server, url: str) -> None:
         ) as response,
     ):
         assert response.status == 200
+    # The update is acknowledged once recorded; the turn that links the chat runs just after.
+    db = Database(url)
+    try:
+        linked = select(CASES.c.telegram_contact_id).where(CASES.c.phone == "+77011230001")
+        for _ in range(200):
+            if await db.run(lambda c: c.execute(linked).scalar()) is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the deep link did not link the chat")
+    finally:
+        await db.close()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from bot.storage.database import Database
 from bot.storage.db import upgrade
-from bot.storage.tables import CONTACTS
+from bot.storage.tables import CONTACTS, MESSAGES
 from tests.bot.conftest import fresh_postgres
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+05:00")
@@ -94,3 +94,70 @@ async def test_a_caller_that_gives_up_does_not_stop_the_others(database: Databas
     await asyncio.gather(job, return_exceptions=True)
     await database.run(lambda c: c.execute(text("SELECT 1")))
     assert await count(database) in (0, 1)  # cancelled before or after it was taken: no error
+
+
+async def test_an_import_mixed_with_failing_writes_writes_every_row(database: Database) -> None:
+    """When a group fails, its functions run again one by one: the import's batches must not
+    depend on anything they used up the first time (a generator of rows)."""
+    from bot.staff.accounts import create, find  # noqa: PLC0415
+    from bot.staff.caseload import CaseRow, import_caseload  # noqa: PLC0415
+    from bot.storage.tables import CASES  # noqa: PLC0415
+
+    def staff(connection: Connection) -> None:
+        create(
+            connection,
+            username="alice",
+            name="Alice",
+            role="worker",
+            region="astana",
+            password="a long enough password",
+            now=NOW,
+        )
+
+    await database.run(staff)
+    alice = await database.run(lambda c: find(c, "alice"))
+    assert alice is not None
+    rows = (
+        (n + 2, CaseRow(f"Family {n}", f"+7701{n:07d}", "astana", "kk", None, None))
+        for n in range(3000)
+    )
+    importing = asyncio.create_task(import_caseload(database, alice, rows, NOW))
+    failing = [asyncio.ensure_future(database.run(fails)) for _ in range(200)]
+    report = await importing
+    assert all(
+        isinstance(e, Exception) for e in await asyncio.gather(*failing, return_exceptions=True)
+    )
+    assert report.added == 3000 and not report.rejected
+    written = await database.run(
+        lambda c: c.execute(select(func.count()).select_from(CASES)).scalar_one()
+    )
+    assert written == 3000
+
+
+async def test_a_database_error_never_shows_the_values_in_its_message(
+    database: Database,
+) -> None:
+    """Errors are logged; their messages must not carry phone numbers or what people wrote."""
+    phone, words = "+77019998877", "менің балам ауырады"
+
+    def twice(connection: Connection) -> None:
+        contact = add(phone)(connection)
+        for _ in range(2):  # the second repeats the channel's message id: a unique violation
+            connection.execute(
+                insert(MESSAGES).values(
+                    contact_id=contact,
+                    channel="sms",
+                    direction="in",
+                    external_id="kannel-1",
+                    body=words,
+                    status="received",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+
+    with pytest.raises(Exception) as failed:
+        await database.run(twice)
+    message = str(failed.value)
+    assert phone not in message and words not in message
+    assert "hidden" in message
