@@ -6,6 +6,7 @@ at a date and time (Kazakhstan's), the live progress, and sending the failed one
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import Connection
 from bot.staff import campaigns
 from bot.staff.campaigns import Audience, CampaignError
 from bot.staff.pages.web import Page, number, view
+from bot.staff.reports import waiting
 from bot.storage.tables import CAMPAIGNS
 from bot.web.keys import CONFIG
 from core.almaty import wall
@@ -62,8 +64,18 @@ def problem_text(page: Page, problem: CampaignError) -> str:
 
 async def listing(page: Page) -> web.StreamResponse:
     member = page.member
-    found = await page.run(lambda c: campaigns.visible_campaigns(c, member))
-    return page.render("campaigns.html", campaigns=found)
+
+    def work(connection: Connection) -> list[campaigns.Listed]:
+        found = campaigns.visible_campaigns(connection, member)
+        # "sending" stays on a campaign's row; it is sent once none of its messages waits.
+        return [
+            replace(c, status="sent")
+            if c.status == "sending" and not waiting(connection, c.id)
+            else c
+            for c in found
+        ]
+
+    return page.render("campaigns.html", campaigns=await page.run(work))
 
 
 def _form_defaults(page: Page) -> dict[str, Any]:

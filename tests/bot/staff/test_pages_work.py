@@ -109,6 +109,10 @@ async def test_a_scheduled_campaign_can_be_sent_at_once(ws: Workspace) -> None:
     await agent.post(f"/staff/campaigns/{campaign}/send", {})
     queued = await ws.run(lambda c: c.execute(select(OUTBOX.c.due_at)).scalars().all())
     assert len(queued) == 3
+    assert (await agent.get("/staff/campaigns")).has(">Sending<")
+    await ws.run(lambda c: c.execute(update(OUTBOX).values(status="sent")))
+    listed = await agent.get("/staff/campaigns")
+    assert listed.has(">Sent<") and not listed.has(">Sending<")
     assert (
         await ws.run(lambda c: send_due(c, datetime.fromisoformat("2026-12-01T10:00:00+05:00")))
         == 0
