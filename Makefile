@@ -64,6 +64,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m benchmarks.webhook_load
 	$(BIN)/python -m benchmarks.campaign
 	$(BIN)/python -m benchmarks.import_latency
+	$(BIN)/python -m benchmarks.dashboard
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

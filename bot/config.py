@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 DEFAULT_DATABASE = "sqlite+aiosqlite:///var/komek.db"
@@ -64,6 +65,8 @@ class Config:
     @property
     def whatsapp(self) -> bool:
         return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+    sms_price: Decimal | None = None  # tenge per SMS segment, for a campaign's cost
 
     @property
     def sqlite(self) -> bool:
@@ -171,7 +174,19 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         if not given.isdecimal() or not 1 <= int(given) <= top:
             raise ConfigError(f"{name} must be a whole number from 1 to {top}, got {given!r}")
         days[name] = int(given)
+    price_text = _text(env, "KOMEK_SMS_PRICE")
+    price = None
+    if price_text is not None:
+        try:
+            price = Decimal(price_text.replace(",", "."))
+        except InvalidOperation:
+            price = Decimal(-1)
+        if not price.is_finite() or not 0 <= price <= 1000:
+            raise ConfigError(
+                f"KOMEK_SMS_PRICE must be tenge per SMS segment (such as 9.5), got {price_text!r}"
+            )
     return Config(
+        sms_price=price,
         secret_key=secret,
         retention_days=days["KOMEK_RETENTION_DAYS"],
         token_days=days["KOMEK_TOKEN_DAYS"],

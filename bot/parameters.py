@@ -3,12 +3,16 @@ the holiday calendar `core/holidays.yaml`, and hands their text to the core's pu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from core.calendar import Calendar
-from core.parameters import ParameterStore
+from core.parameters import Entry, Parameter, ParameterStore, Reference
 
 PACKAGED = "core.parameters"
 
@@ -33,6 +37,48 @@ def load_store(directory: Path | None = None) -> ParameterStore:
 def default_store() -> ParameterStore:
     """The shipped parameters, parsed once per process."""
     return load_store()
+
+
+@dataclass(frozen=True, slots=True)
+class AddedLine:
+    """A region's poverty line for a quarter that staff added (stored in the database)."""
+
+    region: str
+    quarter: date  # the quarter's first day
+    value: Decimal
+    title: str
+    url: str
+
+
+ADDED_FILE = "poverty lines added by staff"
+
+
+def with_lines(store: ParameterStore, lines: Iterable[AddedLine]) -> ParameterStore:
+    """`store` with the lines staff added merged into its poverty-line table: a new store (the
+    old one, and what it has cached, is left as it was). A quarter the files already hold keeps
+    the files' value."""
+    added: dict[str, list[AddedLine]] = {}
+    for line in lines:
+        added.setdefault(line.region, []).append(line)
+    if not added:
+        return store
+    table = dict(store.poverty_lines)
+    for region, news in added.items():
+        current = table.get(region)
+        entries = list(current.entries) if current is not None else []
+        taken = {entry.start for entry in entries}
+        entries.extend(
+            Entry(line.quarter, line.value, (Reference(line.title, line.url),))
+            for line in news
+            if line.quarter not in taken
+        )
+        table[region] = Parameter(
+            current.file if current is not None else ADDED_FILE,
+            current.description if current is not None else ADDED_FILE,
+            current.review_by if current is not None else None,
+            entries,
+        )
+    return ParameterStore(store.parameters, table, store.statistics)
 
 
 def calendar_text(path: Path | None = None) -> str:

@@ -39,8 +39,10 @@ from bot.delivery.quarterly import schedule as schedule_reminders
 from bot.delivery.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
 from bot.i18n.translator import Translator
 from bot.keys import derive, secret
-from bot.parameters import default_store
 from bot.staff import api as staff_api
+from bot.staff import pages as staff_pages
+from bot.staff.campaigns import send_due
+from bot.staff.poverty_lines import added_lines, is_current, store_with_added
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.retention import purge
@@ -157,14 +159,23 @@ async def _recover(runner: Runner, started: datetime, sole: bool) -> None:
         log.info("sent %d reply(ies) stored but not sent before a restart", stranded)
 
 
+async def refresh_parameters(runner: Runner) -> None:
+    """Take in the poverty lines staff added through another worker."""
+    lines = await runner.db.run(added_lines)
+    if not is_current(runner.store, lines):
+        runner.store = await runner.db.run(store_with_added)
+
+
 async def _sweep(runner: Runner, retention: timedelta) -> None:
-    """Every minute: replies stranded by a worker that died; every hour: the retention purge."""
+    """Every minute: replies stranded by a worker that died, and poverty lines other workers
+    added; every hour: the retention purge."""
     loop = asyncio.get_running_loop()
     purged_at = -PURGE_EVERY
     while True:
         await asyncio.sleep(SWEEP_EVERY)
         try:
             await runner.deliver_stranded(runner.clock() - STRANDED_AFTER)
+            await refresh_parameters(runner)
             if loop.time() - purged_at >= PURGE_EVERY:
                 purged_at = loop.time()
                 deleted = await purge(runner.db, runner.clock() - retention)
@@ -194,7 +205,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
         db = Database(config.database_url)
         if config.sqlite:
             await upgrade(db.engine)  # the embedded database migrates itself
-        runner = Runner(db, default_store(), translator, now)
+        runner = Runner(db, await db.run(store_with_added), translator, now)
         runner.address_key = derive(secret(config), "address")
         runner.warm_up()
         # What start-up loaded (modules, catalogs, rules, locale data) lives as long as the
@@ -225,6 +236,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
     app.router.add_get("/metrics", metrics_view, name="metrics")
     webchat.setup(app)
     staff_api.setup(app)
+    staff_pages.setup(app, secret(config))
     sms.setup(app)
     if config.telegram_token:
         telegram.setup(app)
@@ -247,7 +259,7 @@ async def recovery(app: web.Application) -> AsyncIterator[None]:
         renderers(runner.translator),
         poll=config.outbox_poll,
         limiter=runner.limiter,
-        schedulers=[schedule_reminders],
+        schedulers=[schedule_reminders, send_due],
         stale=timedelta(seconds=config.outbox_stale),
         sole=config.sqlite,
     )

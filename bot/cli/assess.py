@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from bot.cli.common import EXIT_BAD_INPUT
+from bot.cli.common import EXIT_BAD_INPUT, config, in_database
 from bot.cli.jsonout import dumps
 from bot.parameters import default_store, load_store
 from core.assess import assess_data
@@ -70,8 +70,21 @@ def _lines(path: str) -> Iterator[str]:
 
 
 def _store(args: argparse.Namespace) -> ParameterStore:
+    """The files of `--parameters DIR` alone; otherwise the shipped files with the poverty lines
+    staff added on the dashboard, as the server's conversations use them (when there is a
+    database: an embedded one that was never made has none to add)."""
     directory = getattr(args, "parameters", None)
-    return load_store(Path(directory)) if directory else default_store()
+    if directory:
+        return load_store(Path(directory))
+    settings = config()
+    if settings.sqlite:
+        path = settings.sqlite_path()
+        if path is None or not path.exists():
+            return default_store()
+    from bot.staff.poverty_lines import store_with_added  # noqa: PLC0415 - only with a database
+
+    store: ParameterStore = in_database(store_with_added)
+    return store
 
 
 def cmd_assess(args: argparse.Namespace, out: TextIO) -> int:

@@ -19,6 +19,7 @@ from dialogs.text import Clock, Day, Local, Param, msg
 
 REMINDER = "visit_reminder"
 STAFF_CANCELLED = "visit_cancelled"
+STAFF_BOOKED = "visit_booked"  # the office booked or moved a visit for the person
 
 
 def visit_key(appointment_id: int) -> str:
@@ -85,6 +86,21 @@ def tell_cancelled(
     )
 
 
+def tell_booked(
+    connection: Connection, booking_id: int, contact_id: int, start: datetime, now: datetime
+) -> None:
+    """Queue the notice that the office booked (or moved) the visit to `start`."""
+    enqueue(
+        connection,
+        key=f"{visit_key(booking_id)}{start.astimezone(UTC):%Y%m%dT%H%MZ}:booked",
+        contact_id=contact_id,
+        kind=STAFF_BOOKED,
+        payload={"appointment": booking_id, "start": start.isoformat()},
+        due_at=now,
+        now=now,
+    )
+
+
 def _visit_row(connection: Connection, appointment_id: int) -> Any:
     a = APPOINTMENTS.c
     return connection.execute(
@@ -144,4 +160,23 @@ def renderers(translator: Translator) -> dict[str, Any]:
             f"{text}\n{note}", notice(translator, "visit_cancelled_note", params, language)
         )
 
-    return {REMINDER: reminder, STAFF_CANCELLED: cancelled}
+    def booked(connection: Connection, row: Claimed, language: str, now: datetime) -> str | None:
+        del now
+        visit = _visit_row(connection, int(row.payload["appointment"]))
+        if visit is None or visit.status != BOOKED:
+            return None
+        if visit.starts_at != datetime.fromisoformat(str(row.payload["start"])):
+            return None  # moved again meanwhile: the newer notice says where
+        office = office_of(connection, visit.office_id)
+        wall_start = local(visit.starts_at)
+        text = msg(
+            "Your social worker has booked you a visit to {office}, {address}, on {day} at "
+            "{time}. Bring your identity card. To move or cancel it, write VISIT.",
+            day=Day(wall_start.date()),
+            time=Clock(wall_start),
+            office=Local.of(office.name),
+            address=Local.of(office.address),
+        )
+        return translator.render(text, language)
+
+    return {REMINDER: reminder, STAFF_CANCELLED: cancelled, STAFF_BOOKED: booked}

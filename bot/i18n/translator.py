@@ -81,6 +81,10 @@ class Translator:
             self._catalogs[language] = catalog
             chain = catalog
 
+    def catalog(self, language: str) -> gettext.NullTranslations:
+        """The language's catalog, falling back (and counting) like `render` (for templates)."""
+        return self._catalogs[language]
+
     def _pattern(self, text: Text, language: str) -> str:
         catalog = self._catalogs[language]
         if text.plural is not None:

@@ -261,3 +261,64 @@ def audit(
             at=now,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A staff account as the administrators' page lists it."""
+
+    id: int
+    username: str
+    name: str
+    role: str
+    region: str | None
+    active: bool
+    two_factor: bool
+    must_change_password: bool
+    created_at: datetime
+
+
+def accounts(connection: Connection) -> list[Account]:
+    s = STAFF.c
+    rows = connection.execute(
+        select(
+            s.id,
+            s.username,
+            s.name,
+            s.role,
+            s.region,
+            s.active,
+            s.totp_secret.is_not(None),
+            s.must_change_password,
+            s.created_at,
+        ).order_by(s.active.desc(), s.username)
+    )
+    return [Account(*row) for row in rows]
+
+
+def change(
+    connection: Connection, username: str, *, name: str, role: str, region: str | None
+) -> bool:
+    """A member's name, role and region; False when there is no such member."""
+    if role not in ROLES:
+        raise StaffError(f"role: one of {', '.join(ROLES)}")
+    if region is not None and region not in REGIONS:
+        raise StaffError(f"region: one of {', '.join(REGIONS)}")
+    if role != "admin" and region is None:
+        raise StaffError("a worker or supervisor needs a region")
+    if not name.strip() or len(name) > 120:
+        raise StaffError("name: required, at most 120 characters")
+    s = STAFF.c
+    done = connection.execute(
+        update(STAFF)
+        .where(s.username == username)
+        .values(name=name.strip(), role=role, region=region)
+    )
+    return bool(done.rowcount)
+
+
+def require_new_password(connection: Connection, staff_id: int) -> None:
+    """The member chooses their own password at the next sign-in."""
+    connection.execute(
+        update(STAFF).where(STAFF.c.id == staff_id).values(must_change_password=True)
+    )

@@ -197,6 +197,7 @@ def preview(
             "sms_segments": sms.segments,
         }
     by_channel: Counter[str] = Counter()
+    sms_by_language: Counter[str] = Counter()
     opted_out = 0
     seconds = 0.0
     per_channel_units: Counter[str] = Counter()
@@ -207,6 +208,8 @@ def preview(
         by_channel[channel] += int(n)
         units = segments.get(language, 1) if channel == "sms" else 1
         per_channel_units[channel] += int(n) * units
+        if channel == "sms":
+            sms_by_language[language] += int(n)
     for channel, units in per_channel_units.items():
         rate = rates.get(channel)
         if rate:
@@ -217,6 +220,8 @@ def preview(
         "status": row.status,
         "texts": texts,
         "recipients": dict(by_channel),
+        "sms_by_language": dict(sms_by_language),
+        "sms_segments": per_channel_units.get("sms", 0),
         "opted_out": opted_out,
         "eta_seconds": round(seconds, 1),
     }
@@ -225,8 +230,13 @@ def preview(
 def send(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
     """Queue every recipient (opted-out ones are skipped by the dispatcher, and counted)."""
     row = _load(connection, member, campaign_id)
-    if row.status != "draft":
+    if row.status not in ("draft", "scheduled"):
         raise CampaignError(f"campaign {campaign_id} is {row.status} already")
+    return _queue(connection, member, row, now)
+
+
+def _queue(connection: Connection, member: Member, row: Any, now: datetime) -> int:
+    campaign_id = int(row.id)
     chosen = _recipients(_owner(connection, row), Audience.from_json(row.audience))
     queued = enqueue_all(
         connection,
@@ -251,7 +261,6 @@ def status(
 ) -> dict[str, Any]:
     row = _load(connection, member, campaign_id)
     o, m, c = OUTBOX.c, MESSAGES.c, CONTACTS.c
-    prefix = f"campaign:{campaign_id}:"
     delivered = case((m.status.in_(("delivered", "read")), 1), else_=0)
     # Sent by fallback: the first channel of the person failed for good, a later one took it.
     fallback = case(((o.status == SENT) & (o.hop > 0), 1), else_=0)
@@ -263,7 +272,7 @@ def status(
             func.sum(sql_cast(fallback, Integer)),
         )
         .outerjoin(MESSAGES, m.id == o.message_id)
-        .where(o.key.startswith(prefix))
+        .where(campaign_rows(campaign_id))
         .group_by(o.status)
     ).all()
     by_status = {str(s): int(n) for s, n, _, _ in totals}
@@ -296,7 +305,7 @@ def status(
             )
             .join(CONTACTS, c.id == o.contact_id)
             .outerjoin(MESSAGES, m.id == o.message_id)
-            .where(o.key.startswith(prefix))
+            .where(campaign_rows(campaign_id))
             .order_by(o.id)
         )
         result["recipients"] = [
@@ -316,19 +325,69 @@ def status(
     return result
 
 
+def schedule(
+    connection: Connection, member: Member, campaign_id: int, at: datetime, now: datetime
+) -> None:
+    """Send a draft at `at` (sent by `send_due` within a minute of it), or move its time."""
+    row = _load(connection, member, campaign_id)
+    if row.status not in ("draft", "scheduled"):
+        raise CampaignError(f"campaign {campaign_id} is {row.status} already")
+    if at <= now:
+        raise CampaignError("the time to send is past: send it now instead")
+    connection.execute(
+        CAMPAIGNS.update()
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(status="scheduled", scheduled_at=at)
+    )
+    audit(
+        connection, member, "campaign.schedule", f"campaign {campaign_id}", now, at=at.isoformat()
+    )
+
+
+def unschedule(connection: Connection, member: Member, campaign_id: int, now: datetime) -> None:
+    row = _load(connection, member, campaign_id)
+    if row.status != "scheduled":
+        raise CampaignError(f"campaign {campaign_id} is not scheduled")
+    connection.execute(
+        CAMPAIGNS.update()
+        .where(CAMPAIGNS.c.id == campaign_id)
+        .values(status="draft", scheduled_at=None)
+    )
+    audit(connection, member, "campaign.unschedule", f"campaign {campaign_id}", now)
+
+
+def send_due(connection: Connection, now: datetime) -> int:
+    """The dispatcher's scheduler: send every scheduled campaign whose time has come, with its
+    owner's rights; the number of messages queued."""
+    c = CAMPAIGNS.c
+    queued = 0
+    for row in connection.execute(
+        select(CAMPAIGNS).where(c.status == "scheduled", c.scheduled_at <= now).order_by(c.id)
+    ).all():
+        queued += _queue(connection, _owner(connection, row), row, now)
+    return queued
+
+
 def retry_failed(connection: Connection, member: Member, campaign_id: int, now: datetime) -> int:
     """Send the campaign's failed messages again, from the first channel of each person (its
     route is chosen anew: the person may have written from another channel since); what was
     tried before stays on each row. The number of messages queued again."""
     row = _load(connection, member, campaign_id)
-    if row.status == "draft":
+    if row.status in ("draft", "scheduled"):
         raise CampaignError(f"campaign {campaign_id} has not been sent")
     o = OUTBOX.c
     done = connection.execute(
         OUTBOX.update()
-        .where(o.key.startswith(f"campaign:{campaign_id}:", autoescape=True), o.status == FAILED)
+        .where(campaign_rows(campaign_id), o.status == FAILED)
         .values(
-            status=PENDING, attempts=0, hop=0, route=None, error=None, due_at=now, updated_at=now
+            status=PENDING,
+            attempts=0,
+            hop=0,
+            route=None,
+            error=None,
+            message_id=None,
+            due_at=now,
+            updated_at=now,
         )
     )
     queued = int(done.rowcount or 0)
@@ -338,3 +397,38 @@ def retry_failed(connection: Connection, member: Member, campaign_id: int, now: 
         )
     audit(connection, member, "campaign.retry", f"campaign {campaign_id}", now, queued=queued)
     return queued
+
+
+def campaign_rows(campaign_id: int) -> Any:
+    """The campaign's outbox rows (keyed `campaign:ID:contact`), as a range of the key's unique
+    index rather than a LIKE that SQLite would answer with a scan."""
+    o = OUTBOX.c
+    return (o.key >= f"campaign:{campaign_id}:") & (o.key < f"campaign:{campaign_id};")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    id: int
+    name: str
+    template: str
+    status: str
+    owner: str
+    created_at: datetime
+    sent_at: datetime | None
+    scheduled_at: datetime | None
+
+
+def visible_campaigns(connection: Connection, member: Member, limit: int = 100) -> list[Listed]:
+    """The campaigns `member` may open, newest first: their own; an administrator's, all."""
+    c, s = CAMPAIGNS.c, STAFF.c
+    query = (
+        select(
+            c.id, c.name, c.template, c.status, s.username, c.created_at, c.sent_at, c.scheduled_at
+        )
+        .join(STAFF, s.id == c.staff_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
+    if member.role != "admin":
+        query = query.where(c.staff_id == member.id)
+    return [Listed(*row) for row in connection.execute(query)]

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bot.contacts.phone import last_digits, normalise
 from bot.staff.accounts import Member, audit
+from bot.staff.search import reindex
 from bot.storage import people
 from bot.storage.database import Database
 from bot.storage.tables import CASES, CONTACTS
@@ -555,6 +556,12 @@ def _import_batch(
             ],
         )
         report.updated += len(updates)
+    changed = [case.phone for case in inserts] + [case.phone for _, case in updates]
+    if changed:
+        reindex(
+            connection,
+            connection.execute(select(c.id, c.name, c.phone).where(c.phone.in_(changed))),
+        )
 
 
 def _sms_contacts(connection: Connection, cases: list[CaseRow], now: datetime) -> dict[str, int]:

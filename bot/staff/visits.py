@@ -24,13 +24,23 @@ class Visit:
     status: str
     channel: str
     contact: str  # the address with all but its last digits hidden
+    contact_id: int = 0
 
 
 def day_visits(connection: Connection, office_id: str, day: date) -> list[Visit]:
     a, c = APPOINTMENTS.c, CONTACTS.c
     first = wall(day, datetime.min.time())
     rows = connection.execute(
-        select(a.id, a.office_id, a.starts_at, a.seat, a.status, c.channel, c.address)
+        select(
+            a.id,
+            a.office_id,
+            a.starts_at,
+            a.seat,
+            a.status,
+            c.channel,
+            c.address,
+            c.id.label("cid"),
+        )
         .join(CONTACTS, c.id == a.contact_id)
         .where(
             a.office_id == office_id,
@@ -48,6 +58,7 @@ def day_visits(connection: Connection, office_id: str, day: date) -> list[Visit]
             r.status,
             r.channel,
             _hidden(r.address),
+            r.cid,
         )
         for r in rows
     ]
@@ -82,3 +93,10 @@ def staff_cancel(connection: Connection, booking_id: int, note: str | None, now:
         return False
     tell_cancelled(connection, booking_id, row.contact_id, note, now)
     return True
+
+
+def visit_contact(connection: Connection, booking_id: int) -> tuple[str, int] | None:
+    """The office and the contact of a visit."""
+    a = APPOINTMENTS.c
+    row = connection.execute(select(a.office_id, a.contact_id).where(a.id == booking_id)).first()
+    return None if row is None else (str(row.office_id), int(row.contact_id))

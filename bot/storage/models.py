@@ -103,12 +103,12 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("channel", "direction", "external_id", name="uq_messages_external"),
+        # A contact's messages in order: the family's timeline and its last contact, one seek.
+        Index("ix_messages_contact_time", "contact_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
     external_id: Mapped[str | None] = mapped_column(String(128))
@@ -228,6 +228,16 @@ class Staff(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Instant())
+    # The language of their pages (None: their browser's).
+    language: Mapped[str | None] = mapped_column(String(2))
+    # A password an administrator set: the member chooses their own at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, and the last time step used, so
+    # that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class StaffToken(Base):
@@ -248,6 +258,11 @@ class AuditEntry(Base):
     """What a member of staff did, when, and to what."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        # The audit page's filters: by person and by action, newest first.
+        Index("ix_audit_log_staff", "staff_id", "at"),
+        Index("ix_audit_log_action", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
@@ -271,11 +286,12 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str | None] = mapped_column(Text)
     next_reassessment: Mapped[date | None] = mapped_column(Date)
+    # Indexed: the family behind a contact (a failed delivery, a visit) is one seek away.
     sms_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     telegram_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     link_code: Mapped[str] = mapped_column(String(24), unique=True)
     # A deep link links one chat, once, before it expires; a new one comes from the worker.
@@ -301,9 +317,10 @@ class Campaign(Base):
         JSON
     )  # custom: {"kk": ..., "ru": ..., "en": ...}
     audience: Mapped[dict[str, object]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))  # draft, sending, sent
+    status: Mapped[str] = mapped_column(String(16))  # draft, scheduled, sending, sent
     created_at: Mapped[datetime] = mapped_column(Instant())
     sent_at: Mapped[datetime | None] = mapped_column(Instant())
+    scheduled_at: Mapped[datetime | None] = mapped_column(Instant())  # when it is to go out
 
 
 class StaffAuthFailure(Base):
@@ -364,4 +381,65 @@ class LinkCode(Base):
     address: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(Instant())
     used_at: Mapped[datetime | None] = mapped_column(Instant())
+    created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class StaffSession(Base):
+    """A signed-in browser of a member of staff. The cookie holds a random token; only its
+    HMAC is kept. `stage` is how far the sign-in has got: `password` (a new password must be
+    chosen), `totp` (the second factor is due), `totp_setup` (an administrator must set it up
+    first) or `active`."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    seen_at: Mapped[datetime] = mapped_column(Instant())
+    totp_pending: Mapped[str | None] = mapped_column(String(64))  # a secret being set up
+
+
+class CaseNote(Base):
+    """A note a member of staff wrote on a case."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class CaseTerm(Base):
+    """What a case is found by: each word of the family's name, folded, and its phone's digits
+    reversed (`#7654...`, so that the last digits are a prefix). Searching is a range scan of
+    `ix_case_terms_term`, never a scan of the cases."""
+
+    __tablename__ = "case_terms"
+    __table_args__ = (Index("ix_case_terms_term", "term", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PovertyLineRow(Base):
+    """A region's poverty line for a quarter, as the akimat published it, added by staff with its
+    source; merged into the parameters the core reads (the shipped table wins nothing: a quarter
+    is either in the files or here)."""
+
+    __tablename__ = "poverty_lines"
+    __table_args__ = (UniqueConstraint("region", "quarter", name="uq_poverty_lines_quarter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(40))
+    quarter: Mapped[date] = mapped_column(Date)  # the quarter's first day
+    value: Mapped[int] = mapped_column(Integer)  # whole tenge, as every published line is
+    source_title: Mapped[str] = mapped_column(String(300))
+    source_url: Mapped[str] = mapped_column(String(500))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(Instant())

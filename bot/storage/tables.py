@@ -13,6 +13,8 @@ from bot.storage.models import (
     AuditEntry,
     Campaign,
     Case,
+    CaseNote,
+    CaseTerm,
     Contact,
     Conversation,
     Handover,
@@ -21,8 +23,10 @@ from bot.storage.models import (
     OfficeRow,
     Outbox,
     Person,
+    PovertyLineRow,
     Staff,
     StaffAuthFailure,
+    StaffSession,
     StaffToken,
 )
 
@@ -42,3 +46,7 @@ AUTH_FAILURES = cast(Table, StaffAuthFailure.__table__)
 HANDOVERS = cast(Table, Handover.__table__)
 PEOPLE = cast(Table, Person.__table__)
 LINK_CODES = cast(Table, LinkCode.__table__)
+SESSIONS = cast(Table, StaffSession.__table__)
+CASE_NOTES = cast(Table, CaseNote.__table__)
+CASE_TERMS = cast(Table, CaseTerm.__table__)
+POVERTY_LINES = cast(Table, PovertyLineRow.__table__)

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from bot.staff.search import terms
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import Base
 from tests.bot.conftest import fresh_postgres
@@ -34,6 +35,10 @@ TABLES = {
     "handovers",
     "people",
     "link_codes",
+    "staff_sessions",
+    "case_notes",
+    "case_terms",
+    "poverty_lines",
 }
 
 
@@ -66,11 +71,11 @@ async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
     await _check_schema(url)
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006"])
 async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     url: str, revision: str
 ) -> None:
-    """0005 is the revision before the newest; 0001, the first that shipped."""
+    """0006 is the revision before the newest; 0001, the first that shipped."""
     engine = make_engine(url)
     try:
         await upgrade(engine, revision)
@@ -107,3 +112,32 @@ async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     finally:
         await engine.dispose()
     assert [tuple(row) for row in kept] == [("+77011234567", "Сәлем")]
+
+
+async def test_cases_imported_before_0005_can_be_found(tmp_path: Path) -> None:
+    """0005 gives the cases already there their search terms, folded as new ones are."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}")
+    try:
+        await upgrade(engine, "0004")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO staff (id, username, name, role, region, password_hash, active,"
+                    " created_at) VALUES (1, 'w', 'W', 'worker', 'astana', 'x', true, :now)"
+                ),
+                {"now": NOW},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO cases (id, staff_id, name, phone, region, language, link_code,"
+                    " created_at, updated_at) VALUES (1, 1, 'Айгерім Сәрсенова', '+77011234567',"
+                    " 'astana', 'kk', 'c1', :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = set((await connection.execute(text("SELECT term FROM case_terms"))).scalars())
+    finally:
+        await engine.dispose()
+    assert found == terms("Айгерім Сәрсенова", "+77011234567")
