@@ -192,3 +192,11 @@ async def test_errors_are_counted_by_route_not_by_path(
     logged = caplog.text
     assert "/api/chat" in logged
     assert "7011234567" not in logged and "Сәлем" not in logged
+
+
+def test_the_redis_client_gives_up_on_a_stuck_connection() -> None:
+    from bot.server import redis_client  # noqa: PLC0415
+
+    client = redis_client("redis://127.0.0.1:6379/15")
+    settings = client.connection_pool.connection_kwargs
+    assert settings["socket_timeout"] == 5.0 and settings["socket_connect_timeout"] == 5.0

@@ -27,6 +27,7 @@ from bot.channels.sms.kannel import (
 from bot.config import Config
 from bot.contacts.phone import normalise
 from bot.conversation.runner import Runner
+from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
 from bot.server import create_app
 from bot.storage.models import Contact, Message
@@ -490,3 +491,54 @@ async def test_a_charset_that_is_not_a_text_encoding_is_never_a_500(
     response = await sms(client, "Сәлем", f"cs-{charset}", charset=charset)
     assert response.status == 200
     assert await response.text()  # answered: read as UTF-8, or asked to write again
+
+
+async def test_replies_kannel_hung_up_on_go_out_through_sendsms(
+    tmp_path: Path, translator: Translator
+) -> None:
+    """Kannel's request dies before its response could carry the replies: they are sent as
+    SMS of their own (through sendsms), not marked sent unseen. (Served as `komek serve` does,
+    where a handler is not cancelled when its client goes.)"""
+    app = make_app(tmp_path, translator)
+    served = web.AppRunner(app)
+    await served.setup()
+    site = web.TCPSite(served, "127.0.0.1", 0)
+    await site.start()
+    port = served.addresses[0][1]
+    runner = app[RUNNER]
+    handed: list[tuple[str, list[str]]] = []
+    arrived = asyncio.Event()
+
+    async def sendsms(number: str, replies: list[Outgoing]) -> None:
+        handed.append((number, [r.text for r in replies]))
+        await runner.mark_many([r.message_id for r in replies], "sent")
+        arrived.set()
+
+    runner.senders["sms"] = sendsms
+    slow = runner.process
+
+    async def slowly(recorded: Any) -> list[Outgoing]:
+        await asyncio.sleep(0.3)  # the turn takes long enough for Kannel to give up
+        return await slow(recorded)
+
+    runner.process = slowly  # type: ignore[method-assign]
+    query = urlencode(
+        {"token": TOKEN, "from": PHONE, "to": "1414", "text": "Сәлем", "id": "gone-1"},
+        quote_via=quote,
+    )
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /sms/kannel?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        await writer.drain()
+        await asyncio.sleep(0.1)  # recorded, and the turn under way
+        writer.close()  # Kannel hangs up before the answer
+        await asyncio.wait_for(arrived.wait(), 5)
+        ((number, texts),) = handed
+        assert number == E164 and "Келісесіз бе?" in texts[0]
+        async with runner.sessions() as db:
+            statuses = list(
+                await db.scalars(select(Message.status).where(Message.direction == "out"))
+            )
+        assert statuses == ["sent"]
+    finally:
+        await served.cleanup()
