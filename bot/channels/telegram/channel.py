@@ -48,6 +48,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.channels.telegram.transport import AiohttpRequest, NotConnectedError
 from bot.conversation.locks import Locks
 from bot.conversation.runner import InboundMessage, Recorded, Runner
+from bot.conversation.turns import BackgroundTurns
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
 from bot.storage.messages import FAILED, SENT, UNDELIVERABLE
@@ -243,9 +244,8 @@ class TelegramChannel:
         self.runner = runner
         self.metrics = metrics
         self.poll_timeout = poll_timeout
-        self.shutdown_grace = shutdown_grace
         self.chats = Locks()
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.turns = BackgroundTurns(shutdown_grace)
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -264,9 +264,7 @@ class TelegramChannel:
         if recorded is None:
             return False
         self.metrics.messages_in.labels(CHANNEL).inc()
-        task = asyncio.create_task(self._turn(recorded, incoming, time.perf_counter()))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.turns.start(self._turn(recorded, incoming, time.perf_counter()))
         return True
 
     async def _turn(self, recorded: Recorded, incoming: Incoming, started: float) -> None:
@@ -429,11 +427,7 @@ class TelegramChannel:
     async def close(self) -> None:
         """Let the turns in flight finish for a moment, then cancel the rest (a cancelled turn is
         still recorded, and is processed by the runner's recovery at the next start)."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.turns.close()
 
 
 TELEGRAM = web.AppKey("telegram", TelegramChannel)

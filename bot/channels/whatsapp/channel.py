@@ -48,6 +48,7 @@ from bot.channels.whatsapp.window import opened_after, tier_since
 from bot.contacts.phone import last_digits, normalise
 from bot.conversation.locks import Locks
 from bot.conversation.runner import InboundMessage, Recorded, Runner
+from bot.conversation.turns import BackgroundTurns
 from bot.delivery.fallback import undeliverable
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import LANGUAGES
@@ -145,9 +146,8 @@ class WhatsAppChannel:
         self.metrics = metrics
         self.registry = registry
         self.daily_recipients = daily_recipients
-        self.shutdown_grace = shutdown_grace
         self.chats = Locks()
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.turns = BackgroundTurns(shutdown_grace)
         translator = runner.translator
         self.list_button = {
             language: translator.render(LIST_BUTTON, language) for language in LANGUAGES
@@ -176,9 +176,7 @@ class WhatsAppChannel:
                 continue  # delivered again: answered already
             new += 1
             self.metrics.messages_in.labels(CHANNEL).inc()
-            task = asyncio.create_task(self._turn(recorded, address, time.perf_counter()))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self.turns.start(self._turn(recorded, address, time.perf_counter()))
         return new
 
     async def _turn(self, recorded: Recorded, address: str, started: float) -> None:
@@ -317,11 +315,7 @@ class WhatsAppChannel:
     async def close(self) -> None:
         """Let the turns in flight finish for a moment, then cancel the rest (a cancelled turn
         is still recorded, and is processed by the runner's recovery at the next start)."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.turns.close()
 
 
 WHATSAPP = web.AppKey("whatsapp", WhatsAppChannel)
