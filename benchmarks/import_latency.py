@@ -24,7 +24,8 @@ import aiohttp
 
 from tests.bot.servers import KOMEK, Server
 
-SCRIPT = ["", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "menu"]
+# A whole self-assessment, over and over: consent, region ... review: all right, result, menu.
+SCRIPT = ["", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "1", "menu"]
 PASSWORD = "benchmark password"
 
 

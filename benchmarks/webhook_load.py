@@ -1,11 +1,12 @@
 """Telegram and WhatsApp webhooks under load, run by `make bench`.
 
-N simulated people each send 12 messages to the channel's webhook one after another (the next
-only after the reply to the previous has reached the provider's API), C people at a time. Replies
-are received by a local Bot API or Cloud API stub in this process (WhatsApp's notifications are
-signed with the app secret, as Meta signs them). Every step is durable: each update is recorded
-in the database before the webhook answers 200. Printed per setup: updates/s, p50/p90/p99 end-to-end
-latency (update posted -> reply received by the stub), replies vs sent, and the servers' RSS.
+N simulated people each go through a whole self-assessment on the channel's webhook (12 messages,
+from the first to the result), one message after another (the next only after the reply to the
+previous has reached the provider's API), C people at a time. Replies are received by a local Bot
+API or Cloud API stub in this process (WhatsApp's notifications are signed with the app secret, as
+Meta signs them). Every step is durable: each update is recorded in the database before the
+webhook answers 200. Printed per setup: updates/s, p50/p90/p99 end-to-end latency (update posted
+-> reply received by the stub), replies vs sent, and the servers' RSS.
 
 Setups: one worker on SQLite; two workers on PostgreSQL + Redis (skipped with a note when they are
 not running). Targets on this machine: at least 500 updates/s with p99 under 100 ms on SQLite, and
@@ -36,7 +37,13 @@ from tests.bot.servers import Server
 
 TOKEN = "123456:bench"
 SECRET = "bench-secret"
-SCRIPT = ["/start", "1", "6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "menu", "2"]
+# A whole self-assessment, from the first message to the result. Telegram gives the language
+# (language_code), so its person starts at the consent; WhatsApp's first chooses the language.
+ANSWERS = ["6", "34 32 7 2", "0", "2", "1", "90000", "1", "1", "1"]  # region ... review: all right
+SCRIPTS = {
+    "telegram": ["/start", "1", *ANSWERS, "menu"],
+    "whatsapp": ["/start", "1", "1", *ANSWERS],
+}
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 WA_TOKEN = "bench-wa-token"
@@ -168,7 +175,7 @@ async def person(
     sent = 0
     workers = itertools.cycle(servers)
     loop = asyncio.get_running_loop()
-    for text in SCRIPT:
+    for text in SCRIPTS[channel]:
         update_id = next(counter)
         waiter: asyncio.Future[float] = loop.create_future()
         stub.waiting[chat] = waiter
@@ -259,7 +266,8 @@ async def run(  # noqa: PLR0917
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
 
     print(
-        f"\n  {channel}, {name}: {people} people × {len(SCRIPT)} messages, {concurrency} at a time"
+        f"\n  {channel}, {name}: {people} people × {len(SCRIPTS[channel])} messages,"
+        f" {concurrency} at a time"
     )
     print(f"    updates/s          {sent / elapsed:8.0f}")
     print(

@@ -112,6 +112,9 @@ class Ctx:
     booking: Booking | None = None  # attached to the last reply of the turn
     # A message in words, in a language: what a step measures when it must fit an SMS budget.
     label_of: LabelOf = english_label
+    # What steps work out from the answers (the core's assessment), kept for the turn: whether a
+    # question applies and how many remain ask it many times over the same answers.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

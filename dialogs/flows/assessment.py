@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.assess import assess_data
+from core.assess import Assessment, assess_data
 from core.dates import add_months, age_in_months, age_in_years, previous_quarter_start
 from core.errors import InputError
 from core.regions import REGIONS
@@ -232,11 +232,26 @@ def member(ctx: Ctx, index: int) -> Text:
     return years
 
 
+def assessed(ctx: Ctx) -> Assessment | InputError:
+    """The core's assessment of the answers so far, or what it says is wrong or missing. Worked
+    out once for each state of the answers (`repr` of the same answers is the same string)."""
+    key = repr(ctx.answers), ctx.now.date()
+    kept = ctx.memo.get("assessed")
+    if kept is not None and kept[0] == key:
+        result: Assessment | InputError = kept[1]
+        return result
+    try:
+        result = assess_data(household(ctx), ctx.store)
+    except InputError as exc:
+        result = exc
+    ctx.memo["assessed"] = (key, result)
+    return result
+
+
 def missing_fact(ctx: Ctx) -> tuple[str, int] | None:
     """A sex or birth date the core needs for this household (the pension age depends on it)."""
-    try:
-        assess_data(household(ctx), ctx.store)
-    except InputError as exc:
+    exc = assessed(ctx)
+    if isinstance(exc, InputError):
         for fact in ("sex", "birth_date"):
             if exc.field.endswith(f".{fact}") and exc.field.startswith("members["):
                 index = int(exc.field[len("members[") : exc.field.index("]")])
@@ -753,7 +768,8 @@ def _allowance_of(data: dict[str, Any], ctx: Ctx) -> Decimal:
 def large_family_allowance(ctx: Ctx) -> Decimal:
     """The large-family allowance the core gives this household; 0 when it is not a large family
     (or a fact the core needs is still missing)."""
-    return _allowance_of(household(ctx), ctx)
+    result = assessed(ctx)
+    return Decimal(0) if isinstance(result, InputError) else result.large_family_allowance_monthly
 
 
 def is_large_family(ctx: Ctx) -> bool:

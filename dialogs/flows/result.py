@@ -16,6 +16,7 @@ from typing import Any
 
 from core.assess import Assessment, assess_data
 from core.dates import age_in_years
+from core.errors import InputError
 from dialogs import paging
 from dialogs.engine import Answer, Choice, Ctx, Event, Go, Outcome, Reply, Retry, Step, register
 from dialogs.explain import amounts, flag_lines, headline, next_step, obligations, short_summary
@@ -27,6 +28,7 @@ from dialogs.flows.assessment import (
     REGION_NAMES,
     ages,
     ages_text,
+    assessed,
     can_refuse,
     household,
     large_family_allowance,
@@ -52,7 +54,10 @@ SMS_RESULT_CHOICES = (
 
 
 def assessment(ctx: Ctx) -> Assessment:
-    return assess_data(household(ctx), ctx.store)
+    result = assessed(ctx)
+    if isinstance(result, InputError):
+        raise result
+    return result
 
 
 def household_ages(data: dict[str, Any]) -> list[int]:
