@@ -125,8 +125,14 @@ ALPHABETS = {
 }
 
 
+_ORDER = {
+    language: {letter: i for i, letter in enumerate(letters)}
+    for language, letters in ALPHABETS.items()
+}
+
+
 def collation_key(text: str, language: str) -> tuple[int, ...]:
-    order = {letter: i for i, letter in enumerate(ALPHABETS.get(language, ALPHABETS["en"]))}
+    order = _ORDER.get(language, _ORDER["en"])
     return tuple(
         -1 if not c.isalnum() else order.get(c, 1000 + ord(c)) for c in text.lower().strip()
     )

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -145,10 +146,8 @@ class Translator:
             return value.get(language)
         if isinstance(value, bool):
             return str(value)
-        if isinstance(value, int):
-            return format_decimal(value, locale=locale)
-        if isinstance(value, Decimal):
-            return format_decimal(value, locale=locale)
+        if isinstance(value, int | Decimal):
+            return _number(value, locale)
         if isinstance(value, date):
             return format_date(value, format="d MMMM y", locale=locale)
         return value
@@ -172,6 +171,14 @@ def link(html: str) -> str:
     return _LINK.sub(anchor, html)
 
 
+# Babel builds a number's text anew each time; the same few numbers (ages, counts, the amounts of
+# a region) are shown over and over.
+@lru_cache(maxsize=4096, typed=True)
+def _number(value: int | Decimal, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+@lru_cache(maxsize=4096, typed=True)
 def format_money(amount: Decimal, language: str) -> str:
     """`37 060 ₸` or `6 487,50 ₸` (kk, ru); `37,060 ₸` or `6,487.50 ₸` (en)."""
     pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
