@@ -138,6 +138,7 @@ class Answer:
     text: str  # what was typed, stripped
     key: str | None  # the choice it matched, if any
     tapped: bool = False  # the key came from a button, not from typing
+    pressed: bool = False  # a button was pressed (maybe one of an earlier message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,16 @@ class Retry:
     hint: Text
 
 
-Outcome = Go | Retry
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """Not an answer to this (optional) question: leave it without complaint, and let `step`
+    read the input as if the question had not been asked; what `step` cannot read either
+    brings its question, without a hint."""
+
+    step: str
+
+
+Outcome = Go | Retry | Pass
 
 
 def _always(ctx: Ctx) -> bool:
@@ -379,9 +389,25 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     if word == "back":
         return _finish(ctx, replies, _back(ctx, current))
 
+    return _read(ctx, replies, current, text, inbound)
+
+
+def _read(
+    ctx: Ctx,
+    replies: list[Reply],
+    current: str,
+    text: str,
+    inbound: Inbound,
+    *,
+    quiet: bool = False,
+) -> Turn:
+    """Read the input as the answer to `current` and move on; `quiet` when another question
+    passed the input on (`Pass`): what `current` cannot read brings its question, no hint."""
+    state, label_of = ctx.session, ctx.label_of
     step = STEPS[current]
     asked = _question(ctx, current, measured=False)  # what was asked, to read the answer by
     key = match_choice(text, inbound.choice, asked.choices, ctx.lang, label_of)
+    typed = text
     if asked.choices and key is None and inbound.choice is not None:
         # A button from an older message: treat its key as typed text.
         text = inbound.choice
@@ -397,7 +423,14 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     if key == CHANGE and any(c.key == CHANGE for c in asked.choices):
         return _finish(ctx, replies, _change(ctx))
     tapped = inbound.choice is not None and key == inbound.choice
-    outcome = step.answer(ctx, Answer(text, key, tapped))
+    outcome = step.answer(ctx, Answer(text, key, tapped, pressed=inbound.choice is not None))
+    if isinstance(outcome, Pass) and outcome.step in STEPS and not quiet:
+        _move(ctx, outcome.step)
+        return _read(ctx, replies, outcome.step, typed, inbound, quiet=True)
+    if isinstance(outcome, Pass):
+        return _finish(ctx, replies, _enter(ctx, outcome.step if outcome.step in STEPS else "menu"))
+    if isinstance(outcome, Retry) and quiet:
+        return _finish(ctx, replies, _ask(ctx, current))
     if isinstance(outcome, Retry):  # one message: why, then the question again
         ctx.notes.append(outcome.hint)
         return _finish(ctx, replies, _ask(ctx, current))

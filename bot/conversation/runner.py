@@ -40,6 +40,7 @@ from bot.parameters import default_calendar
 from bot.storage import messages
 from bot.storage.cases import case_language, link_telegram
 from bot.storage.database import Database
+from bot.storage.feedback import store_comment, store_rating
 from bot.storage.messages import PROCESSED, QUEUED, RECEIVED
 from bot.storage.tables import ASSESSMENTS, CONTACTS, CONVERSATIONS, MESSAGES
 from bot.storage.text import clean, fit
@@ -47,6 +48,7 @@ from core.calendar import Calendar
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, current, new_session, resume
 from dialogs.engine import MAX_TEXT
+from dialogs.flows.feedback import expect_visit
 from dialogs.flows.handover import WENT_ON
 
 log = logging.getLogger(__name__)
@@ -123,11 +125,12 @@ def _reload(connection: Connection, contact_id: int, person: _Person) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Writing:
-    """Whose turn is being written, and when."""
+    """Whose turn is being written, and when (and on which channel the message came)."""
 
     contact_id: int
     person: _Person
     now: datetime
+    channel: str = ""
 
 
 def _insert_new(table: Table) -> dict[str, Insert]:
@@ -162,6 +165,7 @@ WAITING = (
         _c.reminders,
         _c.address,
         _c.unreachable,
+        _c.feedback_visit,
         _v.state,
     )
     .select_from(
@@ -339,6 +343,14 @@ class Runner:
             stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
+            if row.feedback_visit is not None:
+                # The outbox asked how useful a visit was: this message is read as the answer.
+                state = expect_visit(state, int(row.feedback_visit), person.language or "ru")
+                connection.execute(
+                    update(CONTACTS)
+                    .where(_c.id == contact_id, _c.feedback_visit == row.feedback_visit)
+                    .values(feedback_visit=None)
+                )
             writing = _Writing(contact_id, person, now)
             appointments = DbAppointments(connection, contact_id, now, self.calendar)
             outgoing: list[Outgoing] = []
@@ -401,8 +413,9 @@ class Runner:
                     appointments,
                     handover,
                 )
+                on = replace(writing, channel=message.channel)
                 for event in turn.events:
-                    self._apply(connection, writing, event.kind, event.data)
+                    self._apply(connection, on, event.kind, event.data)
                 state = turn.session
                 if any(event.kind == "forget_me" for event in turn.events):
                     state = forgotten_session(state)
@@ -536,6 +549,10 @@ class Runner:
             person.opted_out = True
         elif kind == "opt_in":
             person.opted_out = False
+        elif kind == "feedback":
+            store_rating(connection, contact_id, writing.channel, data, now)
+        elif kind == "feedback_comment" and person.consent:
+            store_comment(connection, contact_id, data)
         elif kind == "assessment_done" and person.consent:
             connection.execute(
                 insert(ASSESSMENTS).values(
