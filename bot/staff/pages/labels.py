@@ -72,6 +72,11 @@ KINDS: dict[str, Text] = {
     "staff_message": msg("Message from the social worker"),
 }
 
+FEEDBACK_KINDS: dict[str, Text] = {
+    "result": pmsg("feedback", "After a result"),
+    "visit": pmsg("feedback", "After a visit"),
+}
+
 
 def label(table: dict[str, Text], code: str | None) -> Text | str:
     """The name of `code`, or the code itself when it is new to this table."""
