@@ -345,7 +345,12 @@ class Runner:
             now = self.clock()
             if row.feedback_visit is not None:
                 # The outbox asked how useful a visit was: this message is read as the answer.
-                state = expect_visit(state, int(row.feedback_visit), person.language or "ru")
+                state = expect_visit(
+                    state,
+                    int(row.feedback_visit),
+                    person.language or "ru",
+                    consent=person.consent,
+                )
                 connection.execute(
                     update(CONTACTS)
                     .where(_c.id == contact_id, _c.feedback_visit == row.feedback_visit)

@@ -75,14 +75,19 @@ def after_result(ctx: Ctx) -> Outcome:
     return Go("feedback")
 
 
-def expect_visit(session: Session | None, visit_id: int, language: str) -> Session:
-    """The conversation put on the after-visit question, which the outbox has just sent: the
-    next message is read as its answer, then the family is back where it was."""
+def expect_visit(
+    session: Session | None, visit_id: int, language: str, *, consent: bool = False
+) -> Session:
+    """The conversation put on the after-visit question, which the outbox has sent: the next
+    message is read as its answer, then the family is back where it was. `language` and
+    `consent` are the contact's (a family the office booked may not have chatted before)."""
     state = upgrade(session)
     if state.get("stopped"):
         return state
     if state.get("lang") is None:
         state["lang"] = language
+    if consent:
+        state["consent"] = True
     pending = state.get("feedback")
     back = state.get("step")
     if back in FLOW_STEPS:
