@@ -4,7 +4,7 @@ Kazakh, on a page that does not overflow and passes axe-core; a social worker is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ async def site(tmp_path: Path, browser_available: bool) -> AsyncIterator[Site]:
         server.stop()
 
 
+def in_language(code: str) -> Callable[[Any], bool]:
+    return lambda d: bool(d.find_element(By.TAG_NAME, "html").get_attribute("lang") == code)
+
+
 def overflows(driver: Any) -> bool:
     return bool(
         driver.execute_script(
@@ -56,9 +60,7 @@ async def test_a_supervisor_reads_her_region_s_feedback(browser: Any, site: Site
         ("kk", "Отбасылардың пікірі", "Кезек ұзақ болды.", "баға: 5-тен 2"),
     ):
         await language(driver, code)
-        await until(
-            driver, lambda d, c=code: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == c
-        )
+        await until(driver, in_language(code))
         go(driver, site, "/staff/charts")
         heading = driver.find_element(By.ID, "feedback-title")
         assert heading.text == title
