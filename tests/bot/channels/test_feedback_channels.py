@@ -79,6 +79,37 @@ async def test_a_result_is_rated_with_a_button_on_telegram(
     ]
 
 
+async def test_the_question_after_a_visit_comes_with_buttons_on_telegram(
+    telegram: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    runner: Runner = telegram.app[RUNNER]
+    chat = 4002
+    records = read_office_records(EXAMPLE_OFFICES.name, EXAMPLE_OFFICES.read_bytes())
+
+    def seed(connection: Connection) -> int:
+        import_offices(connection, records, NOW)
+        visit, _ = book_a_visit(
+            connection,
+            channel="telegram",
+            address=str(chat),
+            language="en",
+            now=NOW,
+            day=date(2026, 11, 26),
+        )
+        assert mark_visit(connection, visit, ATTENDED, NOW)
+        return visit
+
+    visit = await runner.db.run(seed)
+    assert await Dispatcher(runner, renderers(runner.translator)).dispatch_once() >= 1
+    (question,) = await stub.wait_for("sendMessage")
+    assert question.params["text"].startswith("Komek: how useful was your visit")
+    assert telegram_tests.buttons(question) == ["1", "2", "3", "4", "5", "skip"]
+    assert await telegram_tests.post(telegram, telegram_tests.press(chat, "3", "en")) == 200
+    await stub.wait_for("sendMessage", 2)
+    assert "Anything to add?" in stub.sent(chat)[-1].params["text"]
+    assert await _feedback(runner) == [("visit", "astana", "telegram", 3, None, visit)]
+
+
 async def test_the_question_after_a_visit_is_answered_by_sms_through_kannel(
     gateway: kannel_tests.Gateway,
 ) -> None:

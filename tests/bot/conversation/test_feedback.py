@@ -15,8 +15,9 @@ from sqlalchemy import Connection, select, update
 
 from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.feedback import KIND, feedback_key
+from bot.delivery.feedback import FORM, KIND, feedback_key
 from bot.delivery.notices import renderers
+from bot.delivery.outbox import rendered
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
 from bot.staff.visits import mark_visit
@@ -27,6 +28,7 @@ from bot.storage.offices import ATTENDED, NO_SHOW, import_offices, read_office_r
 from bot.storage.retention import purge
 from bot.storage.tables import CONTACTS, CONVERSATIONS, FEEDBACK, OUTBOX
 from core.parameters import ParameterStore
+from dialogs.segments import cost
 from tests.bot.conftest import book_a_visit, fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -237,3 +239,12 @@ async def test_without_consent_a_comment_is_not_kept(runner: Runner) -> None:
     f = FEEDBACK.c
     (row,) = await rows(runner, select(f.rating, f.comment))
     assert tuple(row) == (4, None)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_question_after_a_visit_takes_at_most_two_sms(
+    translator: Translator, language: str
+) -> None:
+    text = rendered(translator, FORM, {}, language).text
+    assert all(digit in text for digit in ("1", "5", "0"))
+    assert cost(text).segments <= 2
