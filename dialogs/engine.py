@@ -9,7 +9,9 @@ answer (`answer`); a step that cannot matter for this household says so in `appl
 skipped. The engine matches a typed digit, label or key to the choices of the question asked,
 handles the global words (menu, back, restart, visit, help, language, stop, forget) in all three
 languages, and keeps a history so that "back" re-asks the previous question with the answers kept
-(a step that shows a list page by page turns back a page first).
+(a step that shows a list page by page turns back a page first). An optional question (feedback)
+that gets something other than its answer passes it on (`Pass`) to the step the person was at,
+which reads it as if the question had not been asked.
 
 What the engine adds to every question: the answer just given, said back (`Step.echo`) with a
 way to change it; the input a channel should offer (`Reply.input_hint`); and, in the
