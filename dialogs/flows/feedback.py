@@ -22,6 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from core.almaty import local
 from dialogs.engine import (
     Answer,
     Choice,
@@ -39,6 +40,8 @@ from dialogs.engine import (
 from dialogs.parsing import parse_whole, parse_yes_no
 from dialogs.text import msg, pmsg
 
+FLOW = "feedback"
+FLOW_STEPS = ("feedback", "feedback_comment")
 RESULT, VISIT = "result", "visit"
 RATINGS = (1, 2, 3, 4, 5)
 SKIP = "skip"
@@ -54,7 +57,9 @@ COMMENT_CHOICES = (Choice(SKIP, pmsg("feedback", "Skip")),)
 
 
 def quarter(now: datetime) -> str:
-    return f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    """The quarter `now` falls in, in Kazakhstan ("2026Q4")."""
+    day = local(now)
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
 def _fingerprint(assessed: str) -> str:
@@ -208,9 +213,6 @@ def answer_comment(ctx: Ctx, given: Answer) -> Outcome:
         ctx.notes.append(msg("Thank you, your words will reach the office."))
     return Go(_back(ctx))
 
-
-FLOW = "feedback"
-FLOW_STEPS = ("feedback", "feedback_comment")
 
 register(
     Step("feedback", ask_rating, answer_rating, flow=FLOW, remember=False),
