@@ -100,7 +100,8 @@ async def test_the_question_after_a_visit_comes_with_buttons_on_telegram(
         return visit
 
     visit = await runner.db.run(seed)
-    assert await Dispatcher(runner, renderers(runner.translator)).dispatch_once() >= 1
+    # Sent by this dispatcher, or by the server's own if it claims the row first.
+    await Dispatcher(runner, renderers(runner.translator)).dispatch_once()
     (question,) = await stub.wait_for("sendMessage")
     assert question.params["text"].startswith("Komek: how useful was your visit")
     assert telegram_tests.buttons(question) == ["1", "2", "3", "4", "5", "skip"]
@@ -132,8 +133,9 @@ async def test_the_question_after_a_visit_is_answered_by_sms_through_kannel(
 
     visit = await runner.db.run(seed)
     async with asyncio.timeout(30):
+        # Sent by this dispatcher, or by the server's own if it claims the row first.
         dispatcher = Dispatcher(runner, renderers(runner.translator), limiter=runner.limiter)
-        assert await dispatcher.dispatch_once() >= 1
+        await dispatcher.dispatch_once()
         received = await phone.receive()
         assert received.receiver == "+77011234567"
         assert received.text.startswith("Комек: насколько полезным был визит в карьерный центр?")
