@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.conversation.render import LabelOfTranslator, render_menu
 from bot.i18n.translator import Translator
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Session, Turn, new_session, resume
+from dialogs.engine import global_word
 from dialogs.flows.feedback import declined_this_quarter, expect_visit
 from dialogs.segments import SMS_BUDGET, cost
 
@@ -221,3 +224,19 @@ def test_a_family_without_consent_gives_a_rating_and_no_comment(store: Parameter
     assert feedback(turn) == [{"kind": "visit", "rating": 4, "region": None, "visit": 7}]
     assert chat.session["step"] == "menu"
     assert chat.session["lang"] == "kk"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=40), channel=st.sampled_from(["sms", "telegram", "web", "console"]))
+def test_whatever_is_written_to_the_question_a_rating_is_one_of_1_to_5_or_none(
+    store: ParameterStore, text: str, channel: str
+) -> None:
+    session = expect_visit(None, 9, "ru", consent=True)
+    turn = resume(session, Inbound(text, NOW, channel), store)
+    rated = feedback(turn)
+    assert len(rated) <= 1
+    if rated:
+        assert rated[0]["rating"] in {1, 2, 3, 4, 5}
+        assert turn.session["step"] == "feedback_comment"
+    else:  # the question is left (HELP asks it again; STOP keeps the conversation where it is)
+        assert turn.session.get("step") != "feedback" or global_word(text) in {"help", "stop"}
