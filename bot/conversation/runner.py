@@ -3,8 +3,10 @@
 Per inbound message: record it (de-duplicated by the channel's own id) before the channel is
 answered, then take the contact's lock, load the session, run the engine, and commit in one
 transaction the new session, the effects of its events (consent, forget me, opt-out, an
-assessment) and the outbound messages. Only then does the channel send them. A message recorded
-but not processed (a crash between the two) is processed by `recover` when the server starts.
+assessment, a rating) and the outbound messages. Only then does the channel send them. A message
+recorded but not processed (a crash between the two) is processed by `recover` when the server
+starts. A contact the outbox has just asked how useful a visit was has its next message read as
+the answer (`dialogs.flows.feedback.expect_visit`).
 
 Each transaction is one function of a connection, run whole by `Database.run` (see there why).
 """
