@@ -9,7 +9,9 @@ answer (`answer`); a step that cannot matter for this household says so in `appl
 skipped. The engine matches a typed digit, label or key to the choices of the question asked,
 handles the global words (menu, back, restart, visit, help, language, stop, forget) in all three
 languages, and keeps a history so that "back" re-asks the previous question with the answers kept
-(a step that shows a list page by page turns back a page first).
+(a step that shows a list page by page turns back a page first). An optional question (feedback)
+that gets something other than its answer passes it on (`Pass`) to the step the person was at,
+which reads it as if the question had not been asked.
 
 What the engine adds to every question: the answer just given, said back (`Step.echo`) with a
 way to change it; the input a channel should offer (`Reply.input_hint`); and, in the
@@ -138,6 +140,7 @@ class Answer:
     text: str  # what was typed, stripped
     key: str | None  # the choice it matched, if any
     tapped: bool = False  # the key came from a button, not from typing
+    pressed: bool = False  # a button was pressed (maybe one of an earlier message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,16 @@ class Retry:
     hint: Text
 
 
-Outcome = Go | Retry
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """Not an answer to this (optional) question: leave it without complaint, and let `step`
+    read the input as if the question had not been asked; what `step` cannot read either
+    brings its question, without a hint."""
+
+    step: str
+
+
+Outcome = Go | Retry | Pass
 
 
 def _always(ctx: Ctx) -> bool:
@@ -379,9 +391,25 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     if word == "back":
         return _finish(ctx, replies, _back(ctx, current))
 
+    return _read(ctx, replies, current, text, inbound)
+
+
+def _read(
+    ctx: Ctx,
+    replies: list[Reply],
+    current: str,
+    text: str,
+    inbound: Inbound,
+    *,
+    quiet: bool = False,
+) -> Turn:
+    """Read the input as the answer to `current` and move on; `quiet` when another question
+    passed the input on (`Pass`): what `current` cannot read brings its question, no hint."""
+    state, label_of = ctx.session, ctx.label_of
     step = STEPS[current]
     asked = _question(ctx, current, measured=False)  # what was asked, to read the answer by
     key = match_choice(text, inbound.choice, asked.choices, ctx.lang, label_of)
+    typed = text
     if asked.choices and key is None and inbound.choice is not None:
         # A button from an older message: treat its key as typed text.
         text = inbound.choice
@@ -397,7 +425,14 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     if key == CHANGE and any(c.key == CHANGE for c in asked.choices):
         return _finish(ctx, replies, _change(ctx))
     tapped = inbound.choice is not None and key == inbound.choice
-    outcome = step.answer(ctx, Answer(text, key, tapped))
+    outcome = step.answer(ctx, Answer(text, key, tapped, pressed=inbound.choice is not None))
+    if isinstance(outcome, Pass) and outcome.step in STEPS and not quiet:
+        _move(ctx, outcome.step)
+        return _read(ctx, replies, outcome.step, typed, inbound, quiet=True)
+    if isinstance(outcome, Pass):
+        return _finish(ctx, replies, _enter(ctx, outcome.step if outcome.step in STEPS else "menu"))
+    if isinstance(outcome, Retry) and quiet:
+        return _finish(ctx, replies, _ask(ctx, current))
     if isinstance(outcome, Retry):  # one message: why, then the question again
         ctx.notes.append(outcome.hint)
         return _finish(ctx, replies, _ask(ctx, current))

@@ -1,7 +1,8 @@
 """Forget me: what Komek keeps of a person after FORGET, and nothing more.
 
 After FORGET no answer, choice, text, result or household of the person is stored: the texts of
-their messages in and out, the buttons they pressed and the assessments are deleted; reminders
+their messages in and out, the buttons they pressed, the assessments and the comments they left
+as feedback are deleted (their ratings stay as figures of a region, with no one named); reminders
 that had not gone out are deleted; visits still booked are cancelled (the office sees them as
 cancelled, with no one named); a social worker's case loses its link to the chat and says that
 the family asked Komek to forget it (the case itself is the office's record, and stays).
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from bot.delivery.outbox import CANCELLED, PENDING
 from bot.delivery.visits import cancel_visit
+from bot.storage.feedback import forget_feedback
 from bot.storage.offices import BOOKED
 from bot.storage.tables import (
     APPOINTMENTS,
@@ -61,6 +63,7 @@ def forget(connection: Connection, contact_id: int, key: bytes, now: datetime) -
         .values(body=None, choice=None, choices=None, language_hint=None)
     )
     connection.execute(delete(ASSESSMENTS).where(ASSESSMENTS.c.contact_id == contact_id))
+    forget_feedback(connection, contact_id)
     booked = connection.execute(
         select(a.id).where(a.contact_id == contact_id, a.status == BOOKED, a.starts_at >= now)
     ).scalars()

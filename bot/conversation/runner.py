@@ -3,8 +3,10 @@
 Per inbound message: record it (de-duplicated by the channel's own id) before the channel is
 answered, then take the contact's lock, load the session, run the engine, and commit in one
 transaction the new session, the effects of its events (consent, forget me, opt-out, an
-assessment) and the outbound messages. Only then does the channel send them. A message recorded
-but not processed (a crash between the two) is processed by `recover` when the server starts.
+assessment, a rating) and the outbound messages. Only then does the channel send them. A message
+recorded but not processed (a crash between the two) is processed by `recover` when the server
+starts. A contact the outbox has just asked how useful a visit was has its next message read as
+the answer (`dialogs.flows.feedback.expect_visit`).
 
 Each transaction is one function of a connection, run whole by `Database.run` (see there why).
 """
@@ -40,6 +42,7 @@ from bot.parameters import default_calendar
 from bot.storage import messages
 from bot.storage.cases import case_language, link_telegram
 from bot.storage.database import Database
+from bot.storage.feedback import store_comment, store_rating
 from bot.storage.messages import PROCESSED, QUEUED, RECEIVED
 from bot.storage.tables import ASSESSMENTS, CONTACTS, CONVERSATIONS, MESSAGES
 from bot.storage.text import clean, fit
@@ -47,6 +50,7 @@ from core.calendar import Calendar
 from core.parameters import ParameterStore
 from dialogs.conversation import Inbound, Reply, current, new_session, resume
 from dialogs.engine import MAX_TEXT
+from dialogs.flows.feedback import expect_visit
 from dialogs.flows.handover import WENT_ON
 
 log = logging.getLogger(__name__)
@@ -123,11 +127,12 @@ def _reload(connection: Connection, contact_id: int, person: _Person) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Writing:
-    """Whose turn is being written, and when."""
+    """Whose turn is being written, and when (and on which channel the message came)."""
 
     contact_id: int
     person: _Person
     now: datetime
+    channel: str = ""
 
 
 def _insert_new(table: Table) -> dict[str, Insert]:
@@ -162,6 +167,7 @@ WAITING = (
         _c.reminders,
         _c.address,
         _c.unreachable,
+        _c.feedback_visit,
         _v.state,
     )
     .select_from(
@@ -339,6 +345,19 @@ class Runner:
             stored = row.state
             state: dict[str, Any] = stored if stored is not None else new_session()
             now = self.clock()
+            if row.feedback_visit is not None:
+                # The outbox asked how useful a visit was: this message is read as the answer.
+                state = expect_visit(
+                    state,
+                    int(row.feedback_visit),
+                    person.language or "ru",
+                    consent=person.consent,
+                )
+                connection.execute(
+                    update(CONTACTS)
+                    .where(_c.id == contact_id, _c.feedback_visit == row.feedback_visit)
+                    .values(feedback_visit=None)
+                )
             writing = _Writing(contact_id, person, now)
             appointments = DbAppointments(connection, contact_id, now, self.calendar)
             outgoing: list[Outgoing] = []
@@ -401,8 +420,9 @@ class Runner:
                     appointments,
                     handover,
                 )
+                on = replace(writing, channel=message.channel)
                 for event in turn.events:
-                    self._apply(connection, writing, event.kind, event.data)
+                    self._apply(connection, on, event.kind, event.data)
                 state = turn.session
                 if any(event.kind == "forget_me" for event in turn.events):
                     state = forgotten_session(state)
@@ -536,6 +556,10 @@ class Runner:
             person.opted_out = True
         elif kind == "opt_in":
             person.opted_out = False
+        elif kind == "feedback":
+            store_rating(connection, contact_id, writing.channel, data, now)
+        elif kind == "feedback_comment" and person.consent:
+            store_comment(connection, contact_id, data)
         elif kind == "assessment_done" and person.consent:
             connection.execute(
                 insert(ASSESSMENTS).values(

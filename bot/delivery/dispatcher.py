@@ -327,7 +327,7 @@ class Dispatcher:
             if self.limiter is not None:
                 cost = segment_cost(rendered.text).segments if row.channel == "sms" else 1
                 await self.limiter.acquire(row.channel, row.address, cost)
-            outgoing = Outgoing(message_id, rendered.text, notice=rendered.notice)
+            outgoing = Outgoing(message_id, rendered.text, rendered.choices, notice=rendered.notice)
             try:
                 await self.host.senders[row.channel](row.address, [outgoing])
             except Exception as exc:  # the channel's own failure: retried later

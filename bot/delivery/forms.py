@@ -37,6 +37,10 @@ FORMS: dict[str, str] = {
     "documents_due": N_(
         "Komek: please bring the documents for your TSA case to the career centre by {date}."
     ),
+    "visit_feedback": N_(
+        "Komek: how useful was your visit to the career centre? Reply 1 (not useful) to "
+        "5 (very useful), or 0 to skip."
+    ),
     "worker_message": N_(
         "Komek, a message from your social worker: {text}. To answer, write in this chat."
     ),

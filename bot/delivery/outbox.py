@@ -161,6 +161,9 @@ class Rendered:
 
     text: str
     notice: Notice | None = None
+    # Buttons for channels that draw them (the answers a question takes); the text alone must
+    # say how to answer, for the others.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 # What a kind of message says, rendered at send time in the contact's language: a function of

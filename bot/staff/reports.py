@@ -1,16 +1,17 @@
 """What the home page and the charts count: today's visits per office, campaigns on their way,
 deliveries that failed, assessments per week, the path from a first message to a visit, delivery
-per campaign, and visits per office. Each is a few grouped queries over indexed columns, never a
-walk through every message."""
+per campaign, visits per office, and what families said of a result or a visit. Each is a few
+grouped queries over indexed columns, never a walk through every message."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, Integer, case, cast, exists, func, select
+from sqlalchemy import Connection, Date, Integer, case, cast, exists, func, select, true
 
 from bot.delivery.outbox import FAILED
 from bot.staff.accounts import Member
@@ -23,6 +24,7 @@ from bot.storage.tables import (
     CAMPAIGNS,
     CASES,
     CONTACTS,
+    FEEDBACK,
     MESSAGES,
     OUTBOX,
     STAFF,
@@ -316,3 +318,87 @@ def visits_per_office(
 
 def today_in_almaty(now: datetime) -> date:
     return local(now).date()
+
+
+# ------------------------------------------------------------------------------------------
+# Feedback: what families said of a result or a visit
+
+
+FEEDBACK_COMMENTS = 10
+RATINGS = (1, 2, 3, 4, 5)
+
+
+@dataclass
+class RegionWeek:
+    """The ratings of one region in one week (Monday first), by value."""
+
+    week: date
+    region: str | None
+    counts: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def average(self) -> Decimal:
+        total = sum(rating * n for rating, n in self.counts.items())
+        return (Decimal(total) / max(1, self.total)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    at: datetime
+    region: str | None
+    kind: str
+    rating: int
+    text: str
+
+
+@dataclass
+class Feedback:
+    weeks: list[date]
+    by_region: list[RegionWeek]  # newest week first, then by region
+    comments: list[Comment]
+
+    def per_week(self) -> list[dict[str, int]]:
+        """Ratings per week, by value ("1" to "5"), for a chart."""
+        counts: dict[date, Counter[int]] = defaultdict(Counter)
+        for row in self.by_region:
+            counts[row.week].update(row.counts)
+        return [{str(r): counts[w][r] for r in RATINGS} for w in self.weeks]
+
+
+def _feedback_seen_by(member: Member) -> Any:
+    """A supervisor sees the feedback of their region; an administrator, everyone's."""
+    f = FEEDBACK.c
+    return true() if member.role == "admin" else f.region == (member.region or "")
+
+
+def feedback(connection: Connection, member: Member, today: date) -> Feedback:
+    """Ratings of the last `WEEKS` weeks per region and week, and the newest comments."""
+    first_week = week_of(today) - timedelta(weeks=WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=i) for i in range(WEEKS)]
+    f = FEEDBACK.c
+    day = _local_day(connection, f.created_at)
+    seen = _feedback_seen_by(member)
+    rows: dict[tuple[date, str | None], RegionWeek] = {}
+    for on, region, rating, n in connection.execute(
+        select(day, f.region, f.rating, func.count())
+        .where(seen, f.created_at >= wall(first_week, time()))
+        .group_by(day, f.region, f.rating)
+    ):
+        week = week_of(_as_date(on))
+        row = rows.setdefault((week, region), RegionWeek(week, region))
+        row.counts[int(rating)] += int(n)
+    comments = [
+        Comment(r.created_at, r.region, str(r.kind), int(r.rating), str(r.comment))
+        for r in connection.execute(
+            select(f.created_at, f.region, f.kind, f.rating, f.comment)
+            .where(seen, f.comment.is_not(None))
+            .order_by(f.created_at.desc(), f.id.desc())
+            .limit(FEEDBACK_COMMENTS)
+        )
+    ]
+    ordered = sorted(rows.values(), key=lambda r: (-r.week.toordinal(), r.region or ""))
+    return Feedback(weeks, ordered, comments)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, select, update
 
 from bot.conversation.forget import is_forgotten
+from bot.delivery.feedback import ask_after_visit, drop_question
 from bot.delivery.visits import cancel_visit, tell_cancelled
 from bot.storage.offices import ATTENDED, BOOKED, CANCELLED, NO_SHOW
 from bot.storage.tables import APPOINTMENTS, CONTACTS
@@ -71,7 +72,8 @@ def _hidden(address: str) -> str:
 
 
 def mark_visit(connection: Connection, booking_id: int, status: str, now: datetime) -> bool:
-    """Attended or no-show, for a visit that was booked (not cancelled)."""
+    """Attended or no-show, for a visit that was booked (not cancelled). A family that came is
+    asked, once, how useful the visit was; a mark undone before it went out drops it."""
     if status not in (ATTENDED, NO_SHOW, BOOKED):
         raise ValueError(f"unknown visit status {status}")
     a = APPOINTMENTS.c
@@ -79,8 +81,15 @@ def mark_visit(connection: Connection, booking_id: int, status: str, now: dateti
         update(APPOINTMENTS)
         .where(a.id == booking_id, a.status != CANCELLED)
         .values(status=status, updated_at=now)
-    )
-    return bool(done.rowcount)
+        .returning(a.contact_id)
+    ).scalar()
+    if done is None:
+        return False
+    if status == ATTENDED:
+        ask_after_visit(connection, booking_id, int(done), now)
+    else:
+        drop_question(connection, booking_id, now)
+    return True
 
 
 def staff_cancel(connection: Connection, booking_id: int, note: str | None, now: datetime) -> bool:

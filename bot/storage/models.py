@@ -82,6 +82,9 @@ class Contact(Base):
     # `opted_out` by the channel, cleared when the person writes from it again. A STOP leaves it
     # empty: that is the person's own choice.
     unreachable: Mapped[str | None] = mapped_column(String(40))
+    # The visit whose "how useful was it?" went to this contact and is not answered yet: the
+    # next message from it is read as the answer (`dialogs.flows.feedback.expect_visit`).
+    feedback_visit: Mapped[int | None] = mapped_column(Integer)
 
 
 class Conversation(Base):
@@ -443,3 +446,27 @@ class PovertyLineRow(Base):
     source_url: Mapped[str] = mapped_column(String(500))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class FeedbackRow(Base):
+    """A family's answer to "how useful was this?" after a result or a visit: a rating from 1
+    to 5, the region and week it counts in, and an optional comment. The comment is free text,
+    personal data: kept only with consent, deleted with "forget me" and by retention, which
+    also unlink the rating from the contact (the rating stays, as a figure of its region)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_region_time", "region", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # result, visit
+    region: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(Instant(), index=True)

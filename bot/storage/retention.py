@@ -1,7 +1,8 @@
 """Retention: consent promises that a conversation is kept for `KOMEK_RETENTION_DAYS` (90 by
 default), and no longer. Older messages, assessments, sessions, finished outbox rows and records
 of failed staff sign-ins are deleted, a bounded batch per transaction so that the writer is
-never held long (the server runs this hourly; `komek db purge` runs it at once).
+never held long (the server runs this hourly; `komek db purge` runs it at once). Older feedback
+loses its comment and its contact: the rating stays, a figure of its region and week.
 
 Kept whatever their age: a message still waiting to be processed, contacts (a person's STOP
 must outlive their conversation), the office's records (cases, visits) and the audit log."""
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, Table, delete, select
 
 from bot.storage.database import Database
+from bot.storage.feedback import expire_feedback
 from bot.storage.messages import RECEIVED
 from bot.storage.tables import ASSESSMENTS, AUTH_FAILURES, CONVERSATIONS, MESSAGES, OUTBOX
 
@@ -54,4 +56,11 @@ async def purge(db: Database, cutoff: datetime, batch: int = BATCH) -> dict[str,
             if done < batch:
                 break
         deleted[name] = total
+    total = 0
+    while True:
+        done = await db.run(lambda connection: expire_feedback(connection, cutoff, batch))
+        total += done
+        if done < batch:
+            break
+    deleted["feedback_comments"] = total
     return deleted

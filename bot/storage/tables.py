@@ -17,6 +17,7 @@ from bot.storage.models import (
     CaseTerm,
     Contact,
     Conversation,
+    FeedbackRow,
     Handover,
     LinkCode,
     Message,
@@ -50,3 +51,4 @@ SESSIONS = cast(Table, StaffSession.__table__)
 CASE_NOTES = cast(Table, CaseNote.__table__)
 CASE_TERMS = cast(Table, CaseTerm.__table__)
 POVERTY_LINES = cast(Table, PovertyLineRow.__table__)
+FEEDBACK = cast(Table, FeedbackRow.__table__)

@@ -34,6 +34,7 @@ from dialogs.flows.assessment import (
     large_family_allowance,
     member,
 )
+from dialogs.flows.feedback import after_result
 from dialogs.flows.visit import start_visit
 from dialogs.text import Money, Text, joined, msg, nmsg, pmsg
 
@@ -311,7 +312,7 @@ def _after(ctx: Ctx, given: Answer) -> Outcome:
         ctx.session["history"] = []
         return Go("region")
     if given.key == "menu":
-        return Go("menu")
+        return after_result(ctx)
     if given.key == "reminders":
         return Go("reminders")
     return Retry(msg("Please choose a number from the menu."))

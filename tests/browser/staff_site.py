@@ -33,7 +33,15 @@ from bot.staff.caseload import import_caseload, read_caseload
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.offices import import_offices, read_office_records
-from bot.storage.tables import APPOINTMENTS, ASSESSMENTS, CASES, CONTACTS, MESSAGES, STAFF
+from bot.storage.tables import (
+    APPOINTMENTS,
+    ASSESSMENTS,
+    CASES,
+    CONTACTS,
+    FEEDBACK,
+    MESSAGES,
+    STAFF,
+)
 from core.almaty import wall
 from core.assess import assess_data
 from tests.browser.conftest import accessibility_problems, screenshot
@@ -62,6 +70,15 @@ HOUSEHOLD = {
         {"age": 6},
     ],
 }
+
+# Ratings from families of Astana (days ago, after what, rating, comment), for the charts.
+FEEDBACK_ROWS = (
+    (0, "result", 5, "Бәрі түсінікті болды, рақмет! Енді қандай құжаттар керегін білемін."),
+    (0, "visit", 4, "Приняли вовремя, но пришлось вернуться за справкой о доходах."),
+    (0, "result", 3, None),
+    (7, "visit", 2, "Кезек ұзақ болды."),
+    (7, "result", 5, None),
+)
 
 
 def _member(connection: Connection, username: str) -> Member:
@@ -160,6 +177,17 @@ def _history(connection: Connection, today: datetime) -> dict[str, int]:
         )
         .returning(APPOINTMENTS.c.id)
     ).scalar_one()
+    for days, kind, rating, comment in FEEDBACK_ROWS:
+        connection.execute(
+            insert(FEEDBACK).values(
+                kind=kind,
+                region="astana",
+                channel="telegram",
+                rating=rating,
+                comment=comment,
+                created_at=today - timedelta(days=days, minutes=5),
+            )
+        )
     return {"family": int(first), "other": int(other), "visit": int(visit)}
 
 

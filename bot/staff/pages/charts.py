@@ -1,5 +1,6 @@
 """The charts page (supervisors and administrators): assessments per week by outcome, language
-and channel; the path from a first message to a visit; delivery per campaign; visits per office.
+and channel; the path from a first message to a visit; delivery per campaign; visits per office;
+families' ratings of a result or a visit, by region and week, with their newest comments.
 Each is an SVG drawn here (no script, no inline style: shapes carry classes the stylesheet
 colours) with the same figures as a table beside it for screen readers."""
 
@@ -165,6 +166,7 @@ async def charts_page(page: Page) -> web.StreamResponse:
             "funnel": reports.funnel(connection, now),
             "campaigns": reports.delivery_per_campaign(connection, member),
             "offices": reports.visits_per_office(connection, member, today),
+            "feedback": reports.feedback(connection, member, today),
         }
 
     found = await page.run(work)
@@ -249,7 +251,44 @@ async def charts_page(page: Page) -> web.StreamResponse:
         },
         funnel_days=reports.FUNNEL_DAYS,
         visit_days=reports.VISIT_DAYS,
+        feedback=_feedback(page, found["feedback"], week_labels),
     )
+
+
+RATING_COLOURS = (1, 2, 5, 3, 0)  # 1 red, 2 amber, 3 grey, 4 blue, 5 green
+
+
+def _feedback(page: Page, found: reports.Feedback, week_labels: list[str]) -> dict[str, Any]:
+    """Ratings per week as a chart; per region and week, and the newest comments, as tables."""
+    keys = [(str(r), page.number(r)) for r in reports.RATINGS]
+    values = found.per_week()
+    chart = columns(week_labels, keys, values, number=page.number, palette=RATING_COLOURS)
+    rows = [
+        {
+            "week": _week_label(page, row.week),
+            "region": page.name(labels.REGIONS, row.region),
+            "total": page.number(row.total),
+            "average": page.number(row.average),
+            "counts": [page.number(row.counts[r]) for r in reports.RATINGS],
+        }
+        for row in found.by_region
+    ]
+    comments = [
+        {
+            "at": page.moment(c.at),
+            "region": page.name(labels.REGIONS, c.region),
+            "kind": page.name(labels.FEEDBACK_KINDS, c.kind),
+            "rating": c.rating,
+            "text": c.text,
+        }
+        for c in found.comments
+    ]
+    return {
+        "weekly": {"chart": chart, "keys": keys, "values": values},
+        "rows": rows,
+        "comments": comments,
+        "ratings": [page.number(r) for r in reports.RATINGS],
+    }
 
 
 def setup(app: web.Application) -> None:

@@ -70,6 +70,12 @@ KINDS: dict[str, Text] = {
     "quarter_reminder": msg("Quarterly reminder"),
     "campaign": pmsg("kind", "Campaign"),
     "staff_message": msg("Message from the social worker"),
+    "visit_feedback": msg("Question after a visit"),
+}
+
+FEEDBACK_KINDS: dict[str, Text] = {
+    "result": pmsg("feedback", "After a result"),
+    "visit": pmsg("feedback", "After a visit"),
 }
 
 

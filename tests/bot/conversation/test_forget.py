@@ -30,6 +30,7 @@ from bot.storage.tables import (
     CASES,
     CONTACTS,
     CONVERSATIONS,
+    FEEDBACK,
     MESSAGES,
     OUTBOX,
 )
@@ -234,6 +235,17 @@ async def test_retention_deletes_what_is_older_than_its_time_table_by_table(
             connection.execute(
                 insert(AUTH_FAILURES).values(at=when, username="x", ip="127.0.0.1", kind="token")
             )
+            connection.execute(
+                insert(FEEDBACK).values(
+                    contact_id=contact,
+                    kind="result",
+                    region="abai",
+                    channel="sms",
+                    rating=3,
+                    comment="Жақсы",
+                    created_at=when,
+                )
+            )
         connection.execute(
             insert(CONVERSATIONS).values(contact_id=contact, state={"v": 1}, updated_at=old)
         )
@@ -261,6 +273,7 @@ async def test_retention_deletes_what_is_older_than_its_time_table_by_table(
         "conversations": 1,
         "outbox": 1,
         "staff_auth_failures": 1,
+        "feedback_comments": 1,
     }
     left = await rows(runner, select(MESSAGES.c.status, MESSAGES.c.created_at))
     assert sorted(row.status for row in left) == ["processed", "received"]  # recent; waiting
@@ -268,6 +281,10 @@ async def test_retention_deletes_what_is_older_than_its_time_table_by_table(
     assert await rows(runner, select(CONVERSATIONS)) == []
     assert sorted(r.key for r in await rows(runner, select(OUTBOX.c.key))) == ["k1", "k2"]
     assert len(await rows(runner, select(AUTH_FAILURES))) == 1
+    # Feedback: the old comment and whose it was are gone; both ratings stay, as figures.
+    f = FEEDBACK.c
+    kept = await rows(runner, select(f.rating, f.comment, f.contact_id).order_by(f.created_at))
+    assert [tuple(r) for r in kept] == [(3, None, None), (3, "Жақсы", contact)]
     # The contact stays: its STOP outlives its conversation.
     (person,) = await rows(runner, select(CONTACTS).where(CONTACTS.c.id == contact))
     assert person.opted_out

@@ -39,6 +39,7 @@ TABLES = {
     "case_notes",
     "case_terms",
     "poverty_lines",
+    "feedback",
 }
 
 
@@ -71,11 +72,11 @@ async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
     await _check_schema(url)
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006", "0007"])
 async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     url: str, revision: str
 ) -> None:
-    """0006 is the revision before the newest; 0001, the first that shipped."""
+    """0007 is the revision before the newest; 0001, the first that shipped."""
     engine = make_engine(url)
     try:
         await upgrade(engine, revision)
