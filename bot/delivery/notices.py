@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import campaigns, codes, direct, quarterly, visits
+from bot.delivery import campaigns, codes, direct, inbox, quarterly, visits
 from bot.delivery.outbox import Render
 from bot.i18n.translator import Translator
 
@@ -11,6 +11,7 @@ def renderers(translator: Translator) -> dict[str, Render]:
     return {
         **visits.renderers(translator),
         **direct.renderers(translator),
+        **inbox.renderers(translator),
         quarterly.KIND: quarterly.renderer(translator),
         campaigns.KIND: campaigns.renderer(translator),
         codes.KIND: codes.renderer(translator),

@@ -12,12 +12,14 @@ from bot.storage.models import (
     Assessment,
     AuditEntry,
     Campaign,
+    CannedReply,
     Case,
     CaseNote,
     CaseTerm,
     Contact,
     Conversation,
     Handover,
+    InboxConversation,
     LinkCode,
     Message,
     OfficeRow,
@@ -50,3 +52,5 @@ SESSIONS = cast(Table, StaffSession.__table__)
 CASE_NOTES = cast(Table, CaseNote.__table__)
 CASE_TERMS = cast(Table, CaseTerm.__table__)
 POVERTY_LINES = cast(Table, PovertyLineRow.__table__)
+INBOX = cast(Table, InboxConversation.__table__)
+CANNED_REPLIES = cast(Table, CannedReply.__table__)
