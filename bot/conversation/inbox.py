@@ -22,7 +22,7 @@ from bot.conversation.render import LabelOfTranslator, render_menu
 from bot.delivery.inbox import key_prefix, queue_reply
 from bot.i18n.translator import Translator
 from bot.storage.offices import load_offices
-from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, OUTBOX, STAFF
+from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, MESSAGES, OUTBOX, STAFF
 from core.calendar import Calendar
 from core.hours import soonest
 from core.parameters import ParameterStore
@@ -98,6 +98,13 @@ def open_conversation(
         connection.execute(update(INBOX).where(_i.id == found).values(last_activity_at=now))
         return found
     caseload = caseload_of(connection, contact_id)
+    # What the family wrote until now (the request itself too) is the conversation's past, not
+    # news for the worker: unread starts after it.
+    seen = connection.execute(
+        select(func.max(MESSAGES.c.id)).where(
+            MESSAGES.c.contact_id == contact_id, MESSAGES.c.direction == "in"
+        )
+    ).scalar()
     values: dict[str, Any] = {
         "contact_id": contact_id,
         "case_id": None if caseload is None else caseload.case_id,
@@ -105,7 +112,7 @@ def open_conversation(
         "staff_id": None if caseload is None else caseload.staff_id,
         "reason": reason[:40],
         "taken": caseload is not None and caseload.staff_id is not None,
-        "read_upto": 0,
+        "read_upto": int(seen or 0),
         "opened_at": now,
         "last_activity_at": now,
     }

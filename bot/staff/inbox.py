@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, select, true, update
@@ -53,7 +53,6 @@ def _unread() -> ColumnElement[int]:
             _m.contact_id == _i.contact_id,
             _m.direction == "in",
             _m.id > _i.read_upto,
-            _m.created_at >= _i.opened_at,
         )
         .scalar_subquery()
     )
@@ -242,11 +241,12 @@ def thread(connection: Connection, conversation: Conversation) -> Thread:
         ).all()
     found = Thread()
     for row in rows:
+        at = _aware(row.created_at)
         found.lines.append(
-            Line(row.created_at, row.direction, row.body, row.status, row.id in sent, row.channel)
+            Line(at, row.direction, row.body, row.status, row.id in sent, row.channel)
         )
         if row.direction == "in" and row.id > found.last_in:
-            found.last_in, found.last_in_at = int(row.id), row.created_at
+            found.last_in, found.last_in_at = int(row.id), at
     for pending in workers:
         if pending.message_id is None:  # not handed to a channel yet (or refused before it)
             body = str((pending.payload or {}).get("text") or "")
@@ -254,6 +254,11 @@ def thread(connection: Connection, conversation: Conversation) -> Thread:
             found.lines.append(Line(pending.created_at, "out", body, status, True))
     found.lines.sort(key=lambda line: line.at)
     return found
+
+
+def _aware(at: datetime) -> datetime:
+    """A message's time (SQLite gives it back without its offset, which is UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def read(connection: Connection, conversation_id: int, upto: int) -> None:
