@@ -170,6 +170,10 @@ async def test_a_family_asks_for_its_worker_who_answers_and_hands_back(
     assert "komek_inbox_first_answer_seconds_count 1.0" in body
     assert "komek_inbox_handed_over_week 1.0" in body
     assert 'komek_inbox_reasons{reason="asked"} 1.0' in body
+    charts = await (await ws.signed_in("sara")).get("/staff/charts")
+    assert charts.has("Conversations handed to a person, per week")
+    # The clock of these tests stands still: the answer came at once.
+    assert charts.has("asked for a person: 1") and charts.has("0 minutes")
 
 
 async def test_three_answers_not_understood_offer_a_person_and_the_region_queue_gets_it(
