@@ -113,6 +113,7 @@ def open_conversation(
         "reason": reason[:40],
         "taken": caseload is not None and caseload.staff_id is not None,
         "read_upto": int(seen or 0),
+        "first_message_id": int(seen or 0),
         "opened_at": now,
         "last_activity_at": now,
     }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, select, true, update
@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, se
 from bot.contacts.phone import last_digits
 from bot.delivery.inbox import key_prefix, queue_reply
 from bot.staff.accounts import Member
+from bot.staff.families import aware
 from bot.storage.tables import CANNED_REPLIES, CASES, CONTACTS, INBOX, MESSAGES, OUTBOX, STAFF
 from dialogs.segments import SMS_BUDGET, cost
 
@@ -66,6 +67,7 @@ class Conversation:
     language: str | None
     family: str  # the caseload name, else the channel's address cut to its last digits
     case_id: int | None
+    first_message_id: int
     region: str | None
     staff_id: int | None
     worker: str | None
@@ -92,6 +94,7 @@ def _query(where: ColumnElement[bool]) -> Any:
             _k.address,
             CASES.c.name,
             _i.case_id,
+            _i.first_message_id,
             _i.region,
             _i.staff_id,
             STAFF.c.name.label("worker"),
@@ -119,6 +122,7 @@ def _conversation(row: Any) -> Conversation:
         row.language,
         str(family),
         row.case_id,
+        int(row.first_message_id),
         row.region,
         row.staff_id,
         row.worker,
@@ -227,7 +231,7 @@ def thread(connection: Connection, conversation: Conversation) -> Thread:
             select(_m.id, _m.direction, _m.body, _m.status, _m.created_at, _m.channel)
             .where(
                 _m.contact_id == conversation.contact_id,
-                _m.created_at >= conversation.opened_at,
+                _m.id >= conversation.first_message_id,
             )
             .order_by(_m.id)
             .limit(THREAD_MESSAGES)
@@ -241,7 +245,7 @@ def thread(connection: Connection, conversation: Conversation) -> Thread:
         ).all()
     found = Thread()
     for row in rows:
-        at = _aware(row.created_at)
+        at = aware(row.created_at)
         found.lines.append(
             Line(at, row.direction, row.body, row.status, row.id in sent, row.channel)
         )
@@ -256,11 +260,6 @@ def thread(connection: Connection, conversation: Conversation) -> Thread:
     return found
 
 
-def _aware(at: datetime) -> datetime:
-    """A message's time (SQLite gives it back without its offset, which is UTC)."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def read(connection: Connection, conversation_id: int, upto: int) -> None:
     connection.execute(
         update(INBOX).where(_i.id == conversation_id, _i.read_upto < upto).values(read_upto=upto)
@@ -273,7 +272,7 @@ def mark_unread(connection: Connection, conversation: Conversation, now: datetim
         select(func.max(_m.id)).where(
             _m.contact_id == conversation.contact_id,
             _m.direction == "in",
-            _m.created_at >= conversation.opened_at,
+            _m.id >= conversation.first_message_id,
         )
     ).scalar()
     if last is not None:

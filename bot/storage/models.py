@@ -450,7 +450,7 @@ class InboxConversation(Base):
     family's own social worker (`staff_id` set from the caseload) or in its region's queue
     (`staff_id` empty) until a worker takes it. The bot holds while it is open; it is closed
     when a worker hands it back (or the family says STOP or FORGET). Its messages are the
-    contact's own since `opened_at`, and the worker's outbox rows (kind `inbox_reply`); the
+    contact's own from the request on, and the worker's outbox rows (kind `inbox_reply`); the
     worker has read those in up to `read_upto` (a message id)."""
 
     __tablename__ = "inbox_conversations"
@@ -469,6 +469,8 @@ class InboxConversation(Base):
     reason: Mapped[str] = mapped_column(String(40))  # the step the bot failed at, or "asked"
     taken: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     read_upto: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The family's request (its message id): the conversation's messages are those from it on.
+    first_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     opened_at: Mapped[datetime] = mapped_column(Instant())
     last_activity_at: Mapped[datetime] = mapped_column(Instant())
     first_answer_at: Mapped[datetime | None] = mapped_column(Instant())

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(40), nullable=False),
         sa.Column("taken", sa.Boolean(), nullable=False, server_default=sa.text("false")),
         sa.Column("read_upto", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("first_message_id", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("first_answer_at", sa.DateTime(timezone=True)),
