@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from bot.conversation.render import LabelOfTranslator, render_menu
-from bot.delivery.inbox import key_prefix, queue_reply
+from bot.delivery.inbox import key_prefix, leave_for_page, queue_reply
 from bot.i18n.translator import Translator
 from bot.storage.offices import load_offices
 from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, MESSAGES, OUTBOX, STAFF
@@ -181,12 +181,16 @@ def hand_back(
         language = str(state.get("lang") or row.language or "ru")
         label_of = LabelOfTranslator(back.translator)
         asked = current(state, now, row.channel, back.store, label_of)
+        # A web page asks the question itself when it next opens: it gets the word alone.
         replies = [replace(asked[0], lines=(BACK, *asked[0].lines))] if asked else []
         text = "\n".join(
             render_menu(reply, language, back.translator, one_line=row.channel == "sms")
             for reply in replies
-        ) or back.translator.render(BACK, language)
-        queue_reply(
+        )
+        if row.channel == "web" or not text:
+            text = back.translator.render(BACK, language)
+        deliver = leave_for_page if row.channel == "web" else queue_reply
+        deliver(
             connection,
             conversation_id=conversation_id,
             contact_id=int(row.contact_id),

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, select, true, update
 
 from bot.contacts.phone import last_digits
-from bot.delivery.inbox import key_prefix, queue_reply
+from bot.delivery.inbox import key_prefix, leave_for_page, queue_reply
 from bot.staff.accounts import Member
 from bot.staff.families import aware
 from bot.storage.tables import CANNED_REPLIES, CASES, CONTACTS, INBOX, MESSAGES, OUTBOX, STAFF
@@ -361,7 +361,8 @@ def answer(
     number = connection.execute(
         select(func.count()).where(o.key.startswith(key_prefix(conversation.id), autoescape=True))
     ).scalar_one()
-    key = queue_reply(
+    deliver = leave_for_page if conversation.channel == "web" else queue_reply
+    key = deliver(
         connection,
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,

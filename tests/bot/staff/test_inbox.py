@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.notices import renderers
 from bot.i18n.translator import Translator
-from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, OUTBOX
+from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, MESSAGES, OUTBOX
 from tests.bot.channels.test_telegram import SECRET, message, press
 from tests.bot.staff.workspace import Workspace, workspace
 from tests.bot.telegram_stub import BotApiStub
@@ -200,3 +200,45 @@ async def test_three_answers_not_understood_offer_a_person_and_the_region_queue_
     dana = await ws.signed_in("dana")
     assert not (await dana.get("/staff/inbox")).has("region's queue")
     assert (await dana.get("/staff/inbox?region=astana")).status == 403
+
+
+async def test_a_web_chat_family_gets_the_answer_when_its_page_next_asks(ws: Workspace) -> None:
+    page = "ab" * 16
+    async with aiohttp.ClientSession() as client:
+
+        async def say(text: str) -> list[str]:
+            body = {"conversation": page, "text": text, "language": "en"}
+            async with client.post(ws.base + "/api/chat", json=body) as response:
+                assert response.status == 200
+                return [r["text"] for r in (await response.json())["replies"]]
+
+        for text in ("Hello", "1", "person"):
+            await say(text)
+        (waiting,) = await say("Astana")
+        assert "social workers of Astana" in waiting
+        assert await say("is anyone there?") == []  # the bot holds
+
+        bota = await ws.signed_in("bota")
+        listing = await bota.get("/staff/inbox")
+        (conversation,) = await ws.run(lambda c: c.execute(select(INBOX.c.id)).scalars().all())
+        await bota.post(f"/staff/inbox/{conversation}/take", {}, csrf=listing.csrf)
+        sent = await bota.post(f"/staff/inbox/{conversation}/answer", {"text": "Hello, Bota here."})
+        assert "done=sent" in sent.url
+
+        async with client.get(f"{ws.base}/api/chat/{page}") as response:
+            opened = await response.json()
+        assert opened["messages"][-1] == {"from": "bot", "text": "Hello, Bota here.", "choices": []}
+        statuses = await ws.run(
+            lambda c: (
+                c.execute(select(MESSAGES.c.status).where(MESSAGES.c.body == "Hello, Bota here."))
+                .scalars()
+                .all()
+            )
+        )
+        assert statuses == ["sent"]  # the page took it
+
+        await bota.post(f"/staff/inbox/{conversation}/back", {})
+        async with client.get(f"{ws.base}/api/chat/{page}") as response:
+            opened = await response.json()
+        assert opened["messages"][-1]["text"].startswith("The social worker has handed you back")
+        assert "Which region" in opened["current"][0]["text"]  # the question it was at
