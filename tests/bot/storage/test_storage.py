@@ -39,6 +39,8 @@ TABLES = {
     "case_notes",
     "case_terms",
     "poverty_lines",
+    "inbox_conversations",
+    "canned_replies",
 }
 
 
@@ -71,7 +73,7 @@ async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
     await _check_schema(url)
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006", "0007"])
 async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     url: str, revision: str
 ) -> None:
