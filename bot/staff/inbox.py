@@ -336,7 +336,7 @@ def window_closed(connection: Connection, conversation: Conversation, now: datet
             _m.contact_id == conversation.contact_id, _m.direction == "in"
         )
     ).scalar()
-    return last is None or last < now - WHATSAPP_WINDOW
+    return last is None or aware(last) < now - WHATSAPP_WINDOW
 
 
 def answer(

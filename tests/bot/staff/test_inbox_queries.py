@@ -190,3 +190,30 @@ async def test_the_inbox_on_the_database(db: Database, translator: Translator) -
     assert figures.weeks[0][2] == 5.0  # minutes to the first answer (the other had none)
     stats = await db.run(lambda c: inbox.stats(c, NOW + timedelta(days=1)))
     assert (stats.week, stats.waiting, stats.reasons) == (2, 0, {"asked": 1, "ages": 1})
+
+
+async def test_a_whatsapp_family_silent_for_a_day_is_outside_its_window(db: Database) -> None:
+    """The page warns the worker: WhatsApp takes the answer only inside the approved form."""
+
+    def seed(connection: Connection) -> tuple[bool, bool]:
+        contact = connection.execute(
+            insert(CONTACTS)
+            .values(
+                channel="whatsapp",
+                address="+77010000009",
+                consent=True,
+                opted_out=False,
+                created_at=NOW,
+            )
+            .returning(CONTACTS.c.id)
+        ).scalar_one()
+        _message(connection, contact, "адам", NOW - timedelta(hours=25))
+        conversation = open_conversation(connection, contact, "asked", "astana", NOW)
+        root = _staff(connection)["root"]
+        found = inbox.find(connection, root, conversation)
+        assert found is not None
+        late = inbox.window_closed(connection, found, NOW)
+        _message(connection, contact, "сәлем", NOW - timedelta(hours=1))
+        return late, inbox.window_closed(connection, found, NOW)
+
+    assert await db.run(seed) == (True, False)
