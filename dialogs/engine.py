@@ -386,6 +386,8 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
             return _finish(ctx, replies, _enter(ctx, "forget"))
         ctx.events.append(Event("person_message"))
         return Turn(state, (), tuple(ctx.events))
+    if held(state) and word not in ("language", "forget"):
+        word = None  # at the language or forget question while held: nowhere else to go
     if word == "person" and "person_offer" in STEPS:
         state.pop("misses", None)
         back = current

@@ -177,3 +177,12 @@ def test_handed_back_the_bot_asks_the_question_it_was_at(
     assert "34 32 7 2" in render_text(asked[0], lang, translator)  # the ages' example
     turn = resume(back, Inbound("34 5", NOW, "sms"), store)
     assert turn.replies and turn.session["step"] != "ages"
+
+
+def test_at_the_language_question_while_held_the_menu_is_no_way_out(
+    store: ParameterStore,
+) -> None:
+    session, _ = play(["start", "1", "6", "person", "language", "menu"], store, "en")
+    assert session["step"] == "language" and session["held"] is True
+    session, _ = play(["start", "1", "6", "person", "language", "menu", "3"], store, "en")
+    assert session["step"] == "ages" and session["held"] is True
