@@ -19,7 +19,18 @@ from bot.storage.database import Database
 from bot.storage.tables import CASES
 from tests.bot.servers import Server
 from tests.bot.telegram_stub import BotApiStub
-from tests.browser.staff_site import Site, check, field, go, seed, sign_in, submit, text, until
+from tests.browser.staff_site import (
+    Site,
+    check,
+    field,
+    go,
+    language,
+    seed,
+    sign_in,
+    submit,
+    text,
+    until,
+)
 
 SECRET = "browser-inbox-secret"
 CHAT = 777002
@@ -113,6 +124,8 @@ async def _the_inbox(driver: Any, site: Site, server: Server, stub: BotApiStub, 
     # Айгерім has her inbox open: nobody is waiting yet.
     await sign_in(driver, site, "aigerim")
     go(driver, site, "/staff/inbox")
+    await language(driver, "ru")  # her pages in Russian
+    await until(driver, lambda d: "Входящие" in text(d))
     assert driver.find_elements(By.CSS_SELECTOR, "#inbox-list") and not driver.find_elements(
         By.CSS_SELECTOR, "#inbox-list tbody tr"
     )
