@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import Connection, select
 
 from bot.storage.database import Database
@@ -27,6 +28,7 @@ from tests.browser.staff_site import (
     language,
     seed,
     sign_in,
+    sign_out,
     submit,
     text,
     until,
@@ -167,3 +169,15 @@ async def _the_inbox(driver: Any, site: Site, server: Server, stub: BotApiStub, 
     assert "регион" in resumed  # the region question, where he was
     (answered,) = await _say(server, stub, "Астана")
     assert "Астана" in answered  # the bot answers again
+
+    # Her supervisor keeps a reply ready for the region, in Kazakh.
+    await sign_out(driver)
+    await sign_in(driver, site, "sara")
+    go(driver, site, "/staff/inbox/replies")
+    Select(driver.find_element(By.ID, "language")).select_by_value("kk")
+    field(driver, "title").send_keys("Құжаттар")
+    field(driver, "body").send_keys("Жеке куәлік пен табыс туралы анықтама әкеліңіз.")
+    await submit(driver, "main form.stack button.primary")
+    await until(driver, lambda d: "done=added" in d.current_url)
+    assert "Жеке куәлік пен табыс туралы анықтама әкеліңіз." in text(driver)
+    check(driver, "staff-inbox-replies")

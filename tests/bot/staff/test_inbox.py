@@ -16,12 +16,13 @@ import aiohttp
 import pytest
 from sqlalchemy import Connection, select
 
+from bot.conversation.inbox import open_conversation
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.notices import renderers
 from bot.i18n.translator import Translator
-from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, MESSAGES, OUTBOX
+from bot.storage.tables import CASES, CONTACTS, CONVERSATIONS, INBOX, MESSAGES, OUTBOX, STAFF
 from tests.bot.channels.test_telegram import SECRET, message, press
-from tests.bot.staff.workspace import Workspace, workspace
+from tests.bot.staff.workspace import NOW, Workspace, workspace
 from tests.bot.telegram_stub import BotApiStub
 
 TOKEN = "123456:inbox"
@@ -242,3 +243,49 @@ async def test_a_web_chat_family_gets_the_answer_when_its_page_next_asks(ws: Wor
             opened = await response.json()
         assert opened["messages"][-1]["text"].startswith("The social worker has handed you back")
         assert "Which region" in opened["current"][0]["text"]  # the question it was at
+
+
+async def test_replies_kept_ready_a_transfer_and_bad_answers(ws: Workspace) -> None:
+    """Sara keeps replies ready for Astana in two languages; the answer form offers the one in
+    the family's language (Kazakh). Айгерім's empty answer is refused with the reason; she
+    transfers the conversation to Бота, who may then answer it, and she no longer may."""
+
+    def seed(connection: Connection) -> int:
+        contact = connection.execute(
+            select(CASES.c.sms_contact_id).where(CASES.c.id == ws.cases["aigerim"][0])
+        ).scalar_one()
+        return open_conversation(connection, contact, "asked", None, NOW)
+
+    conversation = await ws.run(seed)
+    sara = await ws.signed_in("sara")
+    for language, title, body in (
+        ("kk", "Құжаттар", "Жеке куәлік пен табыс туралы анықтама әкеліңіз."),
+        ("ru", "Документы", "Принесите удостоверение и справку о доходах."),
+    ):
+        added = await sara.post(
+            "/staff/inbox/replies",
+            {"language": language, "title": title, "body": body},
+            form="/staff/inbox/replies",
+        )
+        assert "done=added" in added.url
+    refused = await sara.post("/staff/inbox/replies", {"language": "xx", "title": "", "body": ""})
+    assert refused.status == 400 and refused.has("Choose a language and write a title and a text.")
+
+    aigerim = await ws.signed_in("aigerim")
+    page = await aigerim.get(f"/staff/inbox/{conversation}")
+    assert page.has("Жеке куәлік пен табыс туралы анықтама әкеліңіз.")
+    assert not page.has("Принесите удостоверение")
+    empty = await aigerim.post(f"/staff/inbox/{conversation}/answer", {"text": "   "})
+    assert empty.status == 400 and empty.has("Write an answer first.")
+
+    bota_id = await ws.run(
+        lambda c: c.execute(select(STAFF.c.id).where(STAFF.c.username == "bota")).scalar_one()
+    )
+    moved = await aigerim.post(f"/staff/inbox/{conversation}/transfer", {"to": str(bota_id)})
+    assert "done=transferred" in moved.url
+    assert (await aigerim.get(f"/staff/inbox/{conversation}")).status == 403
+    bota = await ws.signed_in("bota")
+    page = await bota.get(f"/staff/inbox/{conversation}")
+    assert page.status == 200 and page.has("Send the answer")
+    sent = await bota.post(f"/staff/inbox/{conversation}/answer", {"text": "Бота here."})
+    assert "done=sent" in sent.url
