@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
+from bot.conversation.appointments import DbAppointments
 from bot.conversation.render import LabelOfTranslator, render_menu
 from bot.delivery.inbox import key_prefix, leave_for_page, queue_reply
 from bot.i18n.translator import Translator
@@ -154,6 +155,7 @@ class BackTo:
 
     store: ParameterStore
     translator: Translator
+    calendar: Calendar  # the question may be a visit's: its free times skip holidays
 
 
 def hand_back(
@@ -180,7 +182,8 @@ def hand_back(
         )
         language = str(state.get("lang") or row.language or "ru")
         label_of = LabelOfTranslator(back.translator)
-        asked = current(state, now, row.channel, back.store, label_of)
+        appointments = DbAppointments(connection, int(row.contact_id), now, back.calendar)
+        asked = current(state, now, row.channel, back.store, label_of, appointments)
         # A web page asks the question itself when it next opens: it gets the word alone.
         replies = [replace(asked[0], lines=(BACK, *asked[0].lines))] if asked else []
         text = "\n".join(

@@ -445,7 +445,7 @@ async def inbox_back(request: web.Request, member: Member) -> web.Response:
         return _error(403, "only the worker who has the conversation hands it back")
     runner = request.app[RUNNER]
     now = runner.clock()
-    back = BackTo(runner.store, runner.translator)
+    back = BackTo(runner.store, runner.translator, runner.calendar)
 
     def work(connection: Connection) -> bool:
         done = hand_back(connection, found.id, member.id, now, back)

@@ -196,7 +196,7 @@ async def give_back(page: Page) -> web.StreamResponse:
     if not inbox.may_answer(member, found):
         raise Refused()
     runner = page.runner
-    back = BackTo(runner.store, runner.translator)
+    back = BackTo(runner.store, runner.translator, runner.calendar)
 
     def work(connection: Connection) -> bool:
         done = hand_back(connection, found.id, member.id, now, back)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select
 
 from bot.conversation.inbox import BackTo, close_for, family_wrote, hand_back, open_conversation
 from bot.i18n.translator import Translator
-from bot.parameters import default_store
+from bot.parameters import default_calendar, default_store
 from bot.staff import inbox
 from bot.staff.accounts import Member, create, find
 from bot.staff.caseload import CaseRow, import_caseload
@@ -160,7 +160,7 @@ async def test_the_inbox_on_the_database(db: Database, translator: Translator) -
     assert first == NOW + timedelta(minutes=5)
     assert unread == 1 and moved is False
 
-    back = BackTo(default_store(), translator)
+    back = BackTo(default_store(), translator, default_calendar())
     assert await db.run(lambda c: hand_back(c, mine, aigerim.id, NOW, back)) is True
     assert await db.run(lambda c: hand_back(c, mine, aigerim.id, NOW, back)) is False
 
