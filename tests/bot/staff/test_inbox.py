@@ -275,6 +275,10 @@ async def test_replies_kept_ready_a_transfer_and_bad_answers(ws: Workspace) -> N
     page = await aigerim.get(f"/staff/inbox/{conversation}")
     assert page.has("Жеке куәлік пен табыс туралы анықтама әкеліңіз.")
     assert not page.has("Принесите удостоверение")
+    counted = await aigerim.get("/staff/inbox/segments?text=" + "ә" * 71)
+    assert '"segments": 2' in counted.text and '"within": true' in counted.text
+    counted = await aigerim.get("/staff/inbox/segments?text=" + "a" * 160)
+    assert '"segments": 1' in counted.text
     empty = await aigerim.post(f"/staff/inbox/{conversation}/answer", {"text": "   "})
     assert empty.status == 400 and empty.has("Write an answer first.")
 
