@@ -42,6 +42,7 @@ from bot.keys import derive, secret
 from bot.staff import api as staff_api
 from bot.staff import pages as staff_pages
 from bot.staff.campaigns import send_due
+from bot.staff.inbox import stats as inbox_stats
 from bot.staff.poverty_lines import added_lines, is_current, store_with_added
 from bot.storage.database import Database
 from bot.storage.db import upgrade
@@ -93,6 +94,11 @@ async def metrics_view(request: web.Request) -> web.Response:
     by_status = await request.app[RUNNER].db.run(outbox_counts)
     for status in ("pending", "sending", "sent", "failed", "cancelled", "skipped"):
         metrics.outbox.labels(status).set(by_status.get(status, 0))
+    handed = await request.app[RUNNER].db.run(lambda c: inbox_stats(c, now()))
+    metrics.inbox_handed_over.set(handed.week)
+    metrics.inbox_waiting.set(handed.waiting)
+    for reason, count in handed.reasons.items():
+        metrics.inbox_reasons.labels(reason).set(count)
     body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -29,6 +29,15 @@ from typing import Any
 from core.parameters import ParameterStore
 from dialogs.appointments import Appointments, Booking
 from dialogs.handover import Handover
+from dialogs.person import (
+    ASKED,
+    MISSES_BEFORE_OFFER,
+    PERSON_WORDS,
+    Desk,
+    held,
+    hold,
+    waiting_lines,
+)
 from dialogs.segments import within_budget
 from dialogs.text import Text, msg
 
@@ -110,6 +119,7 @@ class Ctx:
     earlier: list[Reply] = field(default_factory=list)  # notes too long to share an SMS with it
     appointments: Appointments | None = None  # None where no booking is possible
     handover: Handover | None = None  # the web chat's move to Telegram or SMS; None elsewhere
+    desk: Desk | None = None  # who answers a family that asks for a person; None: not known
     booking: Booking | None = None  # attached to the last reply of the turn
     # A message in words, in a language: what a step measures when it must fit an SMS budget.
     label_of: LabelOf = english_label
@@ -220,7 +230,14 @@ GLOBAL_WORDS: dict[str, frozenset[str]] = {
     "stop": frozenset({"stop", "стоп", "тоқтату", "токтату", "/stop"}),
     "forget": frozenset({"forget", "забыть", "удалить", "ұмыту", "өшіру", "/forget"}),
     "visit": frozenset({"visit", "/visit", "запись", "визит", "жазылу", "кездесу"}),
+    "person": PERSON_WORDS,  # a social worker, not the bot (see dialogs.person)
 }
+# What a family may still do while a social worker has the conversation: the steps it may be
+# at, and the words the bot still answers (everything else goes to the worker).
+HELD_STEPS = frozenset({"language", "forget"})
+# Flows whose "not understood" is no misunderstanding a person could clear up: the offer itself,
+# the trilingual language menu, and a confirmation code typed wrong (the web chat's hand-over).
+NO_OFFER_FLOWS = frozenset({"person", "language", "handover"})
 
 
 START_WORDS = frozenset({"start", "старт", "бастау", "/start"})
@@ -315,6 +332,7 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     label_of: LabelOf = english_label,
     appointments: Appointments | None = None,
     handover: Handover | None = None,
+    desk: Desk | None = None,
 ) -> Turn:
     state = upgrade(session)
     text = (inbound.text or "")[:MAX_TEXT].strip()
@@ -325,6 +343,7 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
         store,
         appointments=appointments,
         handover=handover,
+        desk=desk,
         label_of=label_of,
     )
     replies: list[Reply] = []
@@ -369,6 +388,25 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
 
     if word == "stop":
         return _stop(ctx)
+    if held(state) and current not in HELD_STEPS:
+        # A social worker has the conversation: what is written is theirs (the runner puts it
+        # in the inbox); the bot answers only LANGUAGE and FORGET (and STOP, above).
+        if word == "language":
+            state["after_language"] = current
+            return _finish(ctx, replies, _enter(ctx, "language"))
+        if word == "forget":
+            return _finish(ctx, replies, _enter(ctx, "forget"))
+        ctx.events.append(Event("person_message"))
+        return Turn(state, (), tuple(ctx.events))
+    if held(state) and word not in ("language", "forget"):
+        word = None  # at the language or forget question while held: nowhere else to go
+    if word == "person" and "person_offer" in STEPS:
+        state.pop("misses", None)
+        back = current
+        if STEPS[current].flow == "person":  # asked again while offered or asked the region
+            back = str(state.get("person_back") or state.get("person_offer") or "menu")
+        state.pop("person_offer", None)
+        return _outcome(ctx, replies, current, start_person(ctx, ASKED, back))
     if word == "help":
         replies.append(Reply((_help_text(ctx),)))
         return _finish(ctx, replies, _ask(ctx, current))
@@ -435,9 +473,24 @@ def _read(
         return _finish(ctx, replies, _ask(ctx, current))
     if isinstance(outcome, Retry):  # one message: why, then the question again
         ctx.notes.append(outcome.hint)
+        if _missed(ctx, current) >= MISSES_BEFORE_OFFER:
+            state.pop("misses", None)
+            state["person_offer"] = current
+            return _finish(ctx, replies, _enter(ctx, "person_offer"))
         return _finish(ctx, replies, _ask(ctx, current))
+    state.pop("misses", None)
+    return _outcome(ctx, replies, current, outcome)
+
+
+def _outcome(ctx: Ctx, replies: list[Reply], current: str, outcome: Go) -> Turn:
+    """Move on as `outcome` says from `current`; a conversation just passed to a social worker
+    (or held, and back from the language question) says who will answer instead."""
+    state, step = ctx.session, STEPS[current]
     target = outcome.step if outcome.step is not None else _next_in_flow(ctx, current)
     landing = target if STEPS[target].applies(ctx) else _next_in_flow(ctx, target)
+    if held(state):
+        _move(ctx, landing)
+        return _finish(ctx, replies, _held_reply(ctx))
     if landing != current:
         if step.remember:
             state["history"] = [*state["history"], current][-30:]
@@ -458,6 +511,7 @@ def current(  # noqa: PLR0917 - the signature the channels call
     label_of: LabelOf,
     appointments: Appointments | None = None,
     handover: Handover | None = None,
+    desk: Desk | None = None,
 ) -> tuple[Reply, ...]:
     """The question the person is at, asked again without reading any input and without changing
     the session (a page that reloads); empty when there is none (not started, or stopped)."""
@@ -472,9 +526,58 @@ def current(  # noqa: PLR0917 - the signature the channels call
         store,
         appointments=appointments,
         handover=handover,
+        desk=desk,
         label_of=label_of,
     )
+    if held(state) and step_id not in HELD_STEPS:
+        return (_held_reply(ctx),)
     return (_question(ctx, step_id),)
+
+
+def start_person(ctx: Ctx, reason: str, back: str) -> Go:
+    """Pass the conversation to a person (`reason`: the step the bot failed at, or "asked"),
+    coming back to `back` when it is handed back; the region first when neither a caseload nor
+    the answers tell it (`dialogs.flows.person` asks it)."""
+    region = ctx.desk.region() if ctx.desk is not None else None
+    region = region or ctx.answers.get("region")
+    ctx.session["person_back"] = back
+    ctx.session["person_reason"] = reason
+    if not isinstance(region, str):
+        ctx.notes.append(
+            msg("To pass your conversation to a social worker, Komek needs your region.")
+        )
+        return Go("person_region")
+    return hold_for_person(ctx, region)
+
+
+def hold_for_person(ctx: Ctx, region: str) -> Go:
+    """The bot holds from now on; the runner opens the conversation in the inbox."""
+    back = str(ctx.session.pop("person_back", None) or "menu")
+    reason = str(ctx.session.pop("person_reason", None) or ASKED)
+    hold(ctx.session, reason, region)
+    ctx.events.append(Event("person_asked", {"reason": reason, "region": region}))
+    return Go(back if back in STEPS else "menu")
+
+
+def _held_reply(ctx: Ctx) -> Reply:
+    """Who will answer and when, said in place of the next question while the bot holds."""
+    person = ctx.session.get("person") or {}
+    region = person.get("region") if isinstance(person, dict) else None
+    waiting = ctx.desk.waiting(region) if ctx.desk is not None else None
+    lines = (*ctx.notes, *waiting_lines(waiting))
+    ctx.notes.clear()
+    return Reply(lines)
+
+
+def _missed(ctx: Ctx, step_id: str) -> int:
+    """Count an answer not understood at `step_id`; the number in a row there."""
+    state = ctx.session
+    if held(state) or STEPS[step_id].flow in NO_OFFER_FLOWS or "person_offer" not in STEPS:
+        return 0
+    misses = state.get("misses")
+    n = misses.get("n", 0) + 1 if isinstance(misses, dict) and misses.get("step") == step_id else 1
+    state["misses"] = {"step": step_id, "n": n}
+    return int(n)
 
 
 def _back(ctx: Ctx, current: str) -> Reply:
@@ -596,6 +699,9 @@ def _finish(ctx: Ctx, replies: list[Reply], last: Reply) -> Turn:
 
 
 def _stop(ctx: Ctx) -> Turn:
+    # STOP also ends a conversation with a social worker (the runner closes it in the inbox).
+    ctx.session.pop("held", None)
+    ctx.session.pop("person", None)
     if ctx.channel == "web":
         # A page that stops answering looks broken: on the web STOP ends the reminders and every
         # other message that is not a reply, and the chat goes on answering.
@@ -629,7 +735,7 @@ def _help_text(ctx: Ctx) -> Text:
     del ctx
     return msg(
         "Answer with the number of a choice or in words. At any time: MENU, BACK, RESTART, "
-        "VISIT, LANGUAGE, HELP, STOP, FORGET."
+        "VISIT, LANGUAGE, HELP, PERSON (a social worker), STOP, FORGET."
     )
 
 

@@ -31,6 +31,7 @@ from bot.conversation.appointments import DbAppointments
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.handover import LINK_PREFIX, DbHandover, claim_telegram, forward
 from bot.conversation.ics import visit_calendar
+from bot.conversation.inbox import DbDesk, close_for, family_wrote, open_conversation
 from bot.conversation.locks import Locks
 from bot.conversation.render import LabelOfTranslator, render_html, render_menu, render_text
 from bot.delivery.outbox import cancel
@@ -360,6 +361,7 @@ class Runner:
                 )
             writing = _Writing(contact_id, person, now)
             appointments = DbAppointments(connection, contact_id, now, self.calendar)
+            desk = DbDesk(connection, contact_id, now, self.calendar)
             outgoing: list[Outgoing] = []
             kept: list[int] = []
             cleared: list[int] = []
@@ -419,6 +421,7 @@ class Runner:
                     label_of,
                     appointments,
                     handover,
+                    desk,
                 )
                 on = replace(writing, channel=message.channel)
                 for event in turn.events:
@@ -427,8 +430,10 @@ class Runner:
                 if any(event.kind == "forget_me" for event in turn.events):
                     state = forgotten_session(state)
                 person.language = str(state.get("lang") or "ru")
-                # Without consent nothing of what was typed is kept.
-                (kept if person.consent else cleared).append(message.id)
+                # Without consent nothing of what was typed is kept, but for what the family
+                # writes to a social worker (while the bot holds): that is for the worker to read.
+                to_worker = any(event.kind == "person_message" for event in turn.events)
+                (kept if person.consent or to_worker else cleared).append(message.id)
                 outgoing.extend(
                     self._store_replies(
                         connection, writing, message.channel, message.id, turn.replies
@@ -546,6 +551,7 @@ class Runner:
                 person.reminders = False
                 cancel(connection, quarter_key(contact_id), now)
             if kind == "forget_me":
+                close_for(connection, contact_id, now)
                 forget(connection, contact_id, self.address_key, now)
         elif kind == "reminders_on" and person.consent:
             person.reminders = True
@@ -554,12 +560,17 @@ class Runner:
             cancel(connection, quarter_key(contact_id), now)
         elif kind == "opt_out":
             person.opted_out = True
+            close_for(connection, contact_id, now)
         elif kind == "opt_in":
             person.opted_out = False
         elif kind == "feedback":
             store_rating(connection, contact_id, writing.channel, data, now)
         elif kind == "feedback_comment" and person.consent:
             store_comment(connection, contact_id, data)
+        elif kind == "person_asked":
+            open_conversation(connection, contact_id, data["reason"], data.get("region"), now)
+        elif kind == "person_message":
+            family_wrote(connection, contact_id, now)
         elif kind == "assessment_done" and person.consent:
             connection.execute(
                 insert(ASSESSMENTS).values(
@@ -644,7 +655,8 @@ class Runner:
                 connection.execute(UPDATE_PERSON, {"contact": known, "language": language})
             spoken = str(state.get("lang") or "ru")
             appointments = DbAppointments(connection, known, now, self.calendar)
-            replies = current(state, now, channel, self.store, label_of, appointments)
+            desk = DbDesk(connection, known, now, self.calendar)
+            replies = current(state, now, channel, self.store, label_of, appointments, None, desk)
             return spoken, [self.render(reply, channel, spoken) for reply in replies]
 
         if language is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import campaigns, codes, direct, feedback, quarterly, visits
+from bot.delivery import campaigns, codes, direct, feedback, inbox, quarterly, visits
 from bot.delivery.outbox import Render
 from bot.i18n.translator import Translator
 
@@ -12,6 +12,7 @@ def renderers(translator: Translator) -> dict[str, Render]:
         **visits.renderers(translator),
         **direct.renderers(translator),
         **feedback.renderers(translator),
+        **inbox.renderers(translator),
         quarterly.KIND: quarterly.renderer(translator),
         campaigns.KIND: campaigns.renderer(translator),
         codes.KIND: codes.renderer(translator),

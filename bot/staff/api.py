@@ -19,6 +19,10 @@ action goes into the audit log; a wrong token is counted per address.
     GET  /api/staff/tokens?username=U            API tokens (admin; anyone: their own)
     POST /api/staff/tokens/{id}/revoke           (admin; anyone: their own)
     POST /api/staff/members/{username}/deactivate   (admin)
+    GET  /api/staff/inbox                        conversations waiting for a person
+    GET  /api/staff/inbox/{id}                   one, with its messages
+    POST /api/staff/inbox/{id}/answer            {"text"}: through the family's channel
+    POST /api/staff/inbox/{id}/back              hand the conversation back to the bot
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Connection, select
 
+from bot.conversation.inbox import BackTo, hand_back
+from bot.staff import inbox
 from bot.staff.accounts import (
     Member,
     audit,
@@ -337,6 +343,121 @@ async def caseload_timeline(request: web.Request, member: Member) -> web.Respons
     return response
 
 
+def _conversation_json(found: inbox.Conversation, now: datetime) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "family": found.family,
+        "channel": found.channel,
+        "language": found.language,
+        "region": found.region,
+        "worker": found.worker,
+        "reason": found.reason,
+        "unread": found.unread,
+        "opened_at": found.opened_at.isoformat(),
+        "last_activity_at": found.last_activity_at.isoformat(),
+        "first_answer_at": None
+        if found.first_answer_at is None
+        else found.first_answer_at.isoformat(),
+        "waited_seconds": int(found.waited(now).total_seconds()),
+        "closed": found.closed_at is not None,
+    }
+
+
+async def inbox_list(request: web.Request, member: Member) -> web.Response:
+    runner = request.app[RUNNER]
+    now = runner.clock()
+    found = await runner.db.run(lambda c: inbox.waiting(c, member))
+    return web.json_response(
+        {"conversations": [_conversation_json(c, now) for c in found]}, dumps=_dumps
+    )
+
+
+async def _inbox_conversation(request: web.Request, member: Member) -> inbox.Conversation:
+    conversation_id = _number(request)
+    if conversation_id is None:
+        raise BodyError(400, "the conversation id is a number")
+    runner = request.app[RUNNER]
+    found = await runner.db.run(lambda c: inbox.find(c, member, conversation_id))
+    if found is None:
+        raise BodyError(403, "this conversation is not yours to see")
+    return found
+
+
+async def inbox_view(request: web.Request, member: Member) -> web.Response:
+    found = await _inbox_conversation(request, member)
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> dict[str, Any]:
+        lines = inbox.thread(connection, found)
+        audit(connection, member, "inbox.view", f"inbox {found.id}", now)
+        return {
+            **_conversation_json(found, now),
+            "messages": [
+                {
+                    "at": line.at.isoformat(),
+                    "direction": line.direction,
+                    "text": line.body,
+                    "status": line.status,
+                    "by_worker": line.by_worker,
+                }
+                for line in lines.lines
+            ],
+        }
+
+    return web.json_response(await runner.db.run(work), dumps=_dumps)
+
+
+async def inbox_answer(request: web.Request, member: Member) -> web.Response:
+    found = await _inbox_conversation(request, member)
+    if not inbox.may_answer(member, found):
+        return _error(403, "only the worker who has the conversation answers it")
+    data = await read_json_object(request, MAX_JSON)
+    text = data.get("text")
+    if not isinstance(text, str):
+        return _error(400, "text must be a string")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+
+    def work(connection: Connection) -> web.Response:
+        try:
+            key = inbox.answer(connection, member, found, text, now)
+        except inbox.ReplyRefused as refused:
+            return _error(400, REFUSED[refused.code])
+        audit(connection, member, "inbox.answer", f"inbox {found.id}", now, channel=found.channel)
+        return web.json_response({"queued": key}, status=202)
+
+    response: web.Response = await runner.db.run(work)
+    return response
+
+
+REFUSED = {
+    "empty": "the answer is empty",
+    "long": f"the answer is longer than {inbox.MAX_REPLY} characters",
+    "sms": "the answer takes more SMS parts than the budget allows",
+    "opted-out": "the family has opted out (STOP)",
+}
+
+
+async def inbox_back(request: web.Request, member: Member) -> web.Response:
+    found = await _inbox_conversation(request, member)
+    if not inbox.may_answer(member, found):
+        return _error(403, "only the worker who has the conversation hands it back")
+    runner = request.app[RUNNER]
+    now = runner.clock()
+    back = BackTo(runner.store, runner.translator, runner.calendar)
+
+    def work(connection: Connection) -> bool:
+        done = hand_back(connection, found.id, member.id, now, back)
+        if done:
+            audit(connection, member, "inbox.hand_back", f"inbox {found.id}", now)
+        return done
+
+    async with runner.locks.hold(found.contact_id):
+        await runner.db.run(work)
+    return web.json_response({"handed_back": True})
+
+
 def _admin_or_self(member: Member, username: str | None) -> bool:
     return member.role == "admin" or username == member.username
 
@@ -441,3 +562,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(
         "/api/staff/members/{username}/deactivate", _authenticated(member_deactivate)
     )
+    app.router.add_get("/api/staff/inbox", _authenticated(inbox_list))
+    app.router.add_get("/api/staff/inbox/{id}", _authenticated(inbox_view))
+    app.router.add_post("/api/staff/inbox/{id}/answer", _authenticated(inbox_answer))
+    app.router.add_post("/api/staff/inbox/{id}/back", _authenticated(inbox_back))

@@ -470,3 +470,51 @@ class FeedbackRow(Base):
         ForeignKey("appointments.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(Instant(), index=True)
+
+
+class InboxConversation(Base):
+    """A conversation a family passed to a person (`dialogs.person`): in the inbox of the
+    family's own social worker (`staff_id` set from the caseload) or in its region's queue
+    (`staff_id` empty) until a worker takes it. The bot holds while it is open; it is closed
+    when a worker hands it back (or the family says STOP or FORGET). Its messages are the
+    contact's own from the request on, and the worker's outbox rows (kind `inbox_reply`); the
+    worker has read those in up to `read_upto` (a message id)."""
+
+    __tablename__ = "inbox_conversations"
+    __table_args__ = (
+        Index("ix_inbox_open_region", "closed_at", "region"),
+        Index("ix_inbox_open_staff", "closed_at", "staff_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    region: Mapped[str | None] = mapped_column(String(40))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(40))  # the step the bot failed at, or "asked"
+    taken: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    read_upto: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The family's request (its message id): the conversation's messages are those from it on.
+    first_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    opened_at: Mapped[datetime] = mapped_column(Instant())
+    last_activity_at: Mapped[datetime] = mapped_column(Instant())
+    first_answer_at: Mapped[datetime | None] = mapped_column(Instant())
+    closed_at: Mapped[datetime | None] = mapped_column(Instant())
+
+
+class CannedReply(Base):
+    """A reply kept ready for the inbox, per region (`region` empty: every region) and language,
+    managed by supervisors and administrators."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (Index("ix_canned_replies_region", "region", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(Instant())

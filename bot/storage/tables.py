@@ -12,6 +12,7 @@ from bot.storage.models import (
     Assessment,
     AuditEntry,
     Campaign,
+    CannedReply,
     Case,
     CaseNote,
     CaseTerm,
@@ -19,6 +20,7 @@ from bot.storage.models import (
     Conversation,
     FeedbackRow,
     Handover,
+    InboxConversation,
     LinkCode,
     Message,
     OfficeRow,
@@ -52,3 +54,5 @@ CASE_NOTES = cast(Table, CaseNote.__table__)
 CASE_TERMS = cast(Table, CaseTerm.__table__)
 POVERTY_LINES = cast(Table, PovertyLineRow.__table__)
 FEEDBACK = cast(Table, FeedbackRow.__table__)
+INBOX = cast(Table, InboxConversation.__table__)
+CANNED_REPLIES = cast(Table, CannedReply.__table__)

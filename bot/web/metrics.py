@@ -37,6 +37,33 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        # A person when the bot is not enough (`bot.staff.inbox`): the time from a family's
+        # conversation reaching the inbox to a worker's first answer (observed by the process
+        # that sent it), and, read from the database at each scrape, the week's hand-overs, the
+        # reasons and the conversations still without an answer.
+        self.inbox_first_answer = Histogram(
+            "komek_inbox_first_answer_seconds",
+            "Time from a conversation handed to a person to the worker's first answer",
+            buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
+            registry=self.registry,
+        )
+        self.inbox_handed_over = Gauge(
+            "komek_inbox_handed_over_week",
+            "Conversations handed to a person in the last 7 days, as of the last scrape",
+            registry=self.registry,
+        )
+        self.inbox_reasons = Gauge(
+            "komek_inbox_reasons",
+            "Conversations handed to a person in the last 30 days by reason (the step the bot "
+            "failed at, or asked)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.inbox_waiting = Gauge(
+            "komek_inbox_waiting",
+            "Conversations handed to a person still without an answer, as of the last scrape",
+            registry=self.registry,
+        )
         self.registry.register(_MissingTranslations(translator))
 
 

@@ -25,7 +25,19 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
     ctx.session["history"] = []
     ctx.session["consent"] = False
     ctx.session["reminders"] = False  # the runner turns them off with the answers
-    for kept in ("result", "assessed", "visit", "picking", "page", "echo", "topic", "feedback"):
+    kept_keys = (
+        "result",
+        "assessed",
+        "visit",
+        "picking",
+        "page",
+        "echo",
+        "topic",
+        "feedback",
+        "held",
+        "person",
+    )
+    for kept in kept_keys:
         ctx.session.pop(kept, None)  # the last result is the household it was worked out for
     ctx.notes.append(msg("Your answers are deleted. Komek keeps nothing about you now."))
     return Go("consent")

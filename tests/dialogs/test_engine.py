@@ -169,7 +169,8 @@ def test_no_text_makes_the_engine_raise(texts: list[str], lang: str) -> None:
     for text in ["start", "1", "6", *texts]:
         turn = resume(session, Inbound(text, NOW, "sms"), store)
         session = turn.session
-        assert turn.replies or session.get("stopped")
+        # Silent only when stopped, or while a social worker has the conversation.
+        assert turn.replies or session.get("stopped") or session.get("held")
 
 
 @settings(max_examples=60, deadline=None)

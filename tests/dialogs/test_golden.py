@@ -32,11 +32,14 @@ UPDATE = os.environ.get("KOMEK_UPDATE_GOLDEN") == "1"
 OPENING = {"kk": ["Сәлем"], "ru": ["Здравствуйте"], "en": ["Hello"]}
 WORDS = {  # the global words, as a person writing in each language would type them
     "kk": {"back": "артқа", "language": "тіл", "restart": "қайта", "menu": "мәзір",
-           "forget": "ұмыту", "help": "көмек", "stop": "тоқтату", "start": "бастау"},
+           "forget": "ұмыту", "help": "көмек", "stop": "тоқтату", "start": "бастау",
+           "person": "адам"},
     "ru": {"back": "назад", "language": "язык", "restart": "заново", "menu": "меню",
-           "forget": "забыть", "help": "помощь", "stop": "стоп", "start": "старт"},
+           "forget": "забыть", "help": "помощь", "stop": "стоп", "start": "старт",
+           "person": "человек"},
     "en": {"back": "back", "language": "language", "restart": "restart", "menu": "menu",
-           "forget": "forget", "help": "help", "stop": "stop", "start": "start"},
+           "forget": "forget", "help": "help", "stop": "stop", "start": "start",
+           "person": "person"},
 }  # fmt: skip
 
 

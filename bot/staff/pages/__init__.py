@@ -19,6 +19,7 @@ from bot.staff.pages import (
     charts,
     family,
     home,
+    inbox,
     lines,
     members,
     visits,
@@ -42,5 +43,17 @@ def setup(app: web.Application, secret: bytes) -> None:
         default_helpers=False,
     )
     app.router.add_static("/staff/static", STATIC, name="staff_static")
-    for group in (auth, home, caseload, family, campaigns, visits, lines, members, audit, charts):
+    for group in (
+        auth,
+        home,
+        inbox,
+        caseload,
+        family,
+        campaigns,
+        visits,
+        lines,
+        members,
+        audit,
+        charts,
+    ):
         group.setup(app)

@@ -15,6 +15,8 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.staff import reports
+from bot.staff.inbox import Figures
+from bot.staff.inbox import figures as inbox_figures
 from bot.staff.pages import labels
 from bot.staff.pages.web import Page, view
 
@@ -167,6 +169,7 @@ async def charts_page(page: Page) -> web.StreamResponse:
             "campaigns": reports.delivery_per_campaign(connection, member),
             "offices": reports.visits_per_office(connection, member, today),
             "feedback": reports.feedback(connection, member, today),
+            "inbox": inbox_figures(connection, member, now),
         }
 
     found = await page.run(work)
@@ -252,6 +255,7 @@ async def charts_page(page: Page) -> web.StreamResponse:
         funnel_days=reports.FUNNEL_DAYS,
         visit_days=reports.VISIT_DAYS,
         feedback=_feedback(page, found["feedback"], week_labels),
+        inbox=_inbox(page, found["inbox"]),
     )
 
 
@@ -288,6 +292,21 @@ def _feedback(page: Page, found: reports.Feedback, week_labels: list[str]) -> di
         "rows": rows,
         "comments": comments,
         "ratings": [page.number(r) for r in reports.RATINGS],
+    }
+
+
+def _inbox(page: Page, figures: Figures) -> dict[str, Any]:
+    """A person when the bot is not enough: conversations handed over per week (a chart and its
+    table, with the median time to a first answer) and the top reasons."""
+    rows = [page.day(monday.date(), "d MMM") for monday, _, _ in figures.weeks]
+    keys = [("n", str(page.gettext("Handed over")))]
+    values = [{"n": n} for _, n, _ in figures.weeks]
+    return {
+        "chart": bars(rows, keys, values, number=page.number, palette=(1,)),
+        "rows": rows,
+        "weeks": figures.weeks,
+        "reasons": figures.reasons,
+        "waiting": figures.waiting,
     }
 
 

@@ -319,6 +319,7 @@ def navigation(page: Page) -> list[NavItem]:
     role = page.member.role
     items = [
         ("/staff/", page.pgettext("page", "Today"), ROLES),
+        ("/staff/inbox", page.pgettext("page", "Inbox"), ROLES),
         ("/staff/caseload", page.pgettext("page", "Families"), ROLES),
         ("/staff/campaigns", page.pgettext("page", "Campaigns"), ROLES),
         ("/staff/visits", page.pgettext("page", "Visits"), ROLES),

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from bot.conversation.appointments import DbAppointments
+from bot.conversation.inbox import open_conversation
 from bot.i18n.translator import Translator
 from bot.parameters import default_calendar
 from bot.staff.accounts import find, issue_token
 from bot.staff.campaigns import Audience, create
-from bot.storage.tables import CASES, TOKENS
+from bot.staff.inbox import add_canned
+from bot.storage.tables import CASES, CONTACTS, TOKENS
 from tests.bot.staff.workspace import NOW, Workspace, workspace
 
 
@@ -29,6 +31,10 @@ class Ids:
     campaign: int  # aigerim's campaign
     visit: int  # a visit at an Astana office
     token: int  # bota's API token
+    mine: int  # the inbox conversation of aigerim's family (hers)
+    queue: int  # a conversation in Astana's shared queue
+    faraway: int  # a conversation in Almaty's shared queue
+    reply: int  # a reply kept ready for Astana
 
 
 @pytest.fixture
@@ -60,6 +66,28 @@ async def _ids(ws: Workspace) -> Ids:
         assert visit is not None
         issue_token(connection, bota, "t", NOW)
         token = connection.execute(select(TOKENS.c.id)).scalar_one()
+        mine = open_conversation(connection, contact, "asked", None, NOW)
+        strangers = [
+            connection.execute(
+                insert(CONTACTS)
+                .values(
+                    channel="telegram",
+                    address=address,
+                    consent=True,
+                    opted_out=False,
+                    created_at=NOW,
+                )
+                .returning(CONTACTS.c.id)
+            ).scalar_one()
+            for address in ("5550001", "5550002")
+        ]
+        queue = open_conversation(connection, strangers[0], "ages", "astana", NOW)
+        faraway = open_conversation(connection, strangers[1], "asked", "almaty", NOW)
+        sara = find(connection, "sara")
+        assert sara is not None
+        reply = add_canned(
+            connection, sara, region="astana", language="ru", title="t", body="b", now=NOW
+        )
         return Ids(
             ws.cases["aigerim"][0],
             ws.cases["bota"][0],
@@ -67,6 +95,10 @@ async def _ids(ws: Workspace) -> Ids:
             campaign,
             visit.id,
             token,
+            mine,
+            queue,
+            faraway,
+            reply,
         )
 
     result: Ids = await ws.run(work)
@@ -77,6 +109,11 @@ WORKERS = ("aigerim", "bota", "dana")
 NOT_ADMIN = ("aigerim", "bota", "dana", "sara", "marat")
 NOT_HER_WORKER = ("bota", "dana", "sara", "marat", "root")  # aigerim's families: she acts
 NOT_OWNER = ("bota", "dana", "sara", "marat")  # aigerim's campaign: she and administrators
+NOT_ASTANA = ("dana", "marat")
+NOT_ALMATY = ("aigerim", "bota", "sara")
+# The inbox conversation of aigerim's family: she has it; her supervisor and an administrator
+# may take it (and then act); her colleague and another region's staff may do nothing.
+NOT_HERS = ("bota", "dana", "marat")
 # (method, route, path with {own} {other} {far} {campaign} {visit} {token}, refused members)
 RIGHTS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("GET", "/staff/", "/staff/", ()),
@@ -137,6 +174,37 @@ RIGHTS: list[tuple[str, str, str, tuple[str, ...]]] = [
         NOT_OWNER,
     ),
     ("POST", "/staff/campaigns/{id}/retry", "/staff/campaigns/{campaign}/retry", NOT_OWNER),
+    ("GET", "/staff/inbox", "/staff/inbox", ()),
+    ("GET", "/staff/inbox", "/staff/inbox?region=almaty", NOT_ALMATY),
+    ("GET", "/staff/inbox/list", "/staff/inbox/list", ()),
+    ("GET", "/staff/inbox/list", "/staff/inbox/list?region=astana", NOT_ASTANA),
+    ("GET", "/staff/inbox/count", "/staff/inbox/count", ()),
+    ("GET", "/staff/inbox/segments", "/staff/inbox/segments?text=abc", ()),
+    ("GET", "/staff/inbox/{id}", "/staff/inbox/{mine}", NOT_HERS),
+    ("GET", "/staff/inbox/{id}", "/staff/inbox/{queue}", NOT_ASTANA),
+    ("GET", "/staff/inbox/{id}", "/staff/inbox/{faraway}", NOT_ALMATY),
+    # Nobody answers a conversation still in the queue: it is taken first.
+    (
+        "POST",
+        "/staff/inbox/{id}/answer",
+        "/staff/inbox/{queue}/answer",
+        (*WORKERS, "sara", "marat", "root"),
+    ),
+    ("POST", "/staff/inbox/{id}/take", "/staff/inbox/{queue}/take", NOT_ASTANA),
+    ("POST", "/staff/inbox/{id}/take", "/staff/inbox/{faraway}/take", NOT_ALMATY),
+    ("POST", "/staff/inbox/{id}/take", "/staff/inbox/{mine}/take", NOT_HERS),
+    ("POST", "/staff/inbox/{id}/answer", "/staff/inbox/{mine}/answer", NOT_HERS),
+    ("POST", "/staff/inbox/{id}/unread", "/staff/inbox/{mine}/unread", NOT_HERS),
+    ("POST", "/staff/inbox/{id}/transfer", "/staff/inbox/{mine}/transfer", NOT_HERS),
+    ("POST", "/staff/inbox/{id}/back", "/staff/inbox/{mine}/back", NOT_HERS),
+    ("GET", "/staff/inbox/replies", "/staff/inbox/replies", WORKERS),
+    ("POST", "/staff/inbox/replies", "/staff/inbox/replies", WORKERS),
+    (
+        "POST",
+        "/staff/inbox/replies/{id}/delete",
+        "/staff/inbox/replies/{reply}/delete",
+        (*WORKERS, "marat"),
+    ),
     ("GET", "/staff/visits", "/staff/visits", ()),
     ("POST", "/staff/visits/{id}/attended", "/staff/visits/{visit}/attended", ("dana", "marat")),
     ("POST", "/staff/visits/{id}/no-show", "/staff/visits/{visit}/no-show", ("dana", "marat")),
@@ -203,6 +271,10 @@ async def test_each_page_refuses_whom_it_must(ws: Workspace, member: str) -> Non
             campaign=ids.campaign,
             visit=ids.visit,
             token=ids.token,
+            mine=ids.mine,
+            queue=ids.queue,
+            faraway=ids.faraway,
+            reply=ids.reply,
         )
         if method == "GET":
             status = (await agent.get(path)).status

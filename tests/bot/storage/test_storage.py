@@ -40,6 +40,8 @@ TABLES = {
     "case_terms",
     "poverty_lines",
     "feedback",
+    "inbox_conversations",
+    "canned_replies",
 }
 
 
