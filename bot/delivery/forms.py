@@ -37,6 +37,8 @@ FORMS: dict[str, str] = {
     "documents_due": N_(
         "Komek: please bring the documents for your TSA case to the career centre by {date}."
     ),
+    # A change of a case's stage: its name, what it carries and the next step (`dialogs.stages`).
+    "stage_changed": N_("Komek: {details}"),
     "worker_message": N_(
         "Komek, a message from your social worker: {text}. To answer, write in this chat."
     ),

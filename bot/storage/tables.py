@@ -13,7 +13,9 @@ from bot.storage.models import (
     AuditEntry,
     Campaign,
     Case,
+    CaseDocument,
     CaseNote,
+    CaseStage,
     CaseTerm,
     Contact,
     Conversation,
@@ -50,3 +52,5 @@ SESSIONS = cast(Table, StaffSession.__table__)
 CASE_NOTES = cast(Table, CaseNote.__table__)
 CASE_TERMS = cast(Table, CaseTerm.__table__)
 POVERTY_LINES = cast(Table, PovertyLineRow.__table__)
+CASE_STAGES = cast(Table, CaseStage.__table__)
+CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)

@@ -57,6 +57,14 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
             N_("The date of the next reassessment is not a date (YYYY-MM-DD or DD.MM.YYYY)."),
         ),
         (
+            r"^The case_number is not a case number\.$",
+            N_("The case number may have letters, digits, '-', '/' and '.' (up to 40)."),
+        ),
+        (
+            r"^Refused: the case_number is another family's\.$",
+            N_("Refused: this case number is another family's."),
+        ),
+        (
             r"^Refused: the phone is already in a caseload\.$",
             N_("Refused: this phone is already in a caseload."),
         ),

@@ -1,0 +1,56 @@
+"""The notice of a change of a case's stage: queued with the change (in its transaction), keyed
+`stage:<change id>` so that each change is told once whoever queues it again, and written when it
+is sent, in the family's language, for its channel (shorter on SMS: `dialogs.stages`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from bot.delivery.forms import FORMS
+from bot.delivery.outbox import Claimed, Render, Rendered, enqueue, notice
+from bot.i18n.translator import Translator
+from bot.parameters import default_stages
+from bot.storage import stages as stored
+from dialogs.stages import stage_lines
+from dialogs.text import Text
+
+KIND = "stage_notice"
+SERVES = "stage_changed"
+
+
+def stage_key(change_id: int) -> str:
+    return f"stage:{change_id}"
+
+
+def tell_stage(connection: Connection, change_id: int, contact_id: int, now: datetime) -> None:
+    """Queue the notice of a change of stage (left as it is when queued before)."""
+    enqueue(
+        connection,
+        key=stage_key(change_id),
+        contact_id=contact_id,
+        kind=KIND,
+        payload={"change": change_id},
+        due_at=now,
+        now=now,
+    )
+
+
+def renderer(translator: Translator) -> Render:
+    def render(
+        connection: Connection, row: Claimed, language: str, now: datetime
+    ) -> Rendered | None:
+        del now
+        found = stored.change(connection, int(row.payload["change"]))
+        stages = default_stages()
+        stage = None if found is None else stages.get(found.stage)
+        if found is None or stage is None:
+            return None  # the case was deleted, or its stage is no longer in the data
+        lines = stage_lines(stages, stage, found.on, found.fields, sms=row.channel == "sms")
+        said = [translator.render(line, language) for line in lines]
+        text = translator.render(Text(FORMS[SERVES], {"details": "\n".join(said)}), language)
+        one_line = {"details": " / ".join(said)}
+        return Rendered(text, notice(translator, SERVES, one_line, language))
+
+    return render

@@ -1,0 +1,473 @@
+"""Changing a case's stage: one change from the family page or the API, or many from a spreadsheet
+exported from the official system (case number, stage, date, note, and the stage's fields); the
+family's list of documents, ticked off by its worker; and the case's number.
+
+Only the family's own social worker changes its case (a supervisor or an administrator reads).
+Each change is kept with its date, fields and note, audited, and told to the family once: the
+notice is queued with the change, in its transaction, under the key `stage:<change id>`
+(`bot.delivery.stages`). A spreadsheet row that repeats a change already recorded (the same case,
+stage, date and fields) changes nothing, so a file uploaded again after an interruption tells
+nobody twice. Reasons for rejecting a row are codes with English text (for the API and the command
+line); the pages translate them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.delivery.stages import tell_stage
+from bot.parameters import default_stages
+from bot.staff.accounts import Member, audit
+from bot.staff.caseload import (
+    CASE_NUMBER,
+    CaseloadError,
+    Rows,
+    blank_cell,
+    cell_date,
+    cell_text,
+    csv_rows,
+    xlsx_rows,
+)
+from bot.storage import stages as stored
+from bot.storage.database import Database
+from bot.storage.tables import CASE_DOCUMENTS, CASE_STAGES, CASES
+from core.documents import Document, basic_documents, documents_for
+from core.errors import CoreError
+from core.stages import MAX_REASON, FieldError, Stage, Stages, check_fields
+from dialogs.stages import documents_field
+from dialogs.text import N_
+
+MAX_NOTE = 500
+BATCH = 100
+PAUSE = 0.005
+SOURCES = ("page", "api", "import")
+
+# Why a change is refused: code -> English text with named parameters (a msgid: the pages
+# translate it; `english` fills it for the API).
+REASONS: dict[str, str] = {
+    "not_yours": N_("This case is not in your caseload."),
+    "stage": N_("{value} is not a stage."),
+    "date": N_("The date is not a date (YYYY-MM-DD or DD.MM.YYYY)."),
+    "future": N_("The date is in the future."),
+    "note_long": N_("The note is longer than {n} characters."),
+    "missing": N_("The {field} is required for this stage."),
+    "unexpected": N_("This stage does not carry a {field}."),
+    "amount": N_("The amount is not a whole number of tenge above zero."),
+    "months": N_("The months are not a number from 1 to 12."),
+    "category": N_("The category is not unconditional or conditional."),
+    "reason_long": N_("The reason is longer than {n} characters."),
+    "number_empty": N_("The case number is empty."),
+    "number_unknown": N_("No case has the number {value}."),
+    "number_bad": N_("The case number may have letters, digits, '-', '/' and '.' (up to 40)."),
+    "number_taken": N_("This case number is another family's."),
+    "recorded": N_("This change is recorded already."),
+}
+
+# Header names (lower-cased) of a stage-changes file -> the field they fill.
+COLUMNS: dict[str, str] = {
+    "case_number": "case_number", "case number": "case_number", "номер дела": "case_number",
+    "№ дела": "case_number", "іс нөмірі": "case_number",
+    "stage": "stage", "этап": "stage", "статус": "stage", "кезең": "stage",
+    "date": "date", "дата": "date", "күні": "date",
+    "note": "note", "примечание": "note", "ескертпе": "note",
+    "amount": "amount", "сумма": "amount", "сомасы": "amount",
+    "months": "months", "месяцев": "months", "айлар": "months",
+    "category": "category", "вид помощи": "category", "санаты": "category",
+    "reason": "reason", "причина": "reason", "себебі": "reason",
+}  # fmt: skip
+REQUIRED = ("case_number", "stage", "date")
+
+
+class StageError(ValueError):
+    """A change that cannot be made: `code` is a key of REASONS, `params` fill its text."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(english(code, params))
+
+
+def english(code: str, params: Mapping[str, str | int]) -> str:
+    return REASONS[code].format(**params)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change of stage as given: the stage, its date, its typed fields and a note."""
+
+    stage: Stage
+    on: date
+    fields: dict[str, Any]
+    note: str | None
+
+
+def read_change(
+    stages: Stages, given: Mapping[str, Any], today: date, *, stage_key: str = "stage"
+) -> Change:
+    """The change a form, a JSON body or a spreadsheet row gives (text values by field name);
+    StageError for the first thing wrong with it."""
+    raw_stage = cell_text(given.get(stage_key))
+    stage = stages.find(raw_stage)
+    if stage is None:
+        raise StageError("stage", value=_quote(raw_stage))
+    cell = given.get("date")
+    on = today if blank_cell(cell) else cell_date(cell)
+    if on is None:
+        raise StageError("date")
+    if on > today:
+        raise StageError("future")
+    note = cell_text(given.get("note")) or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise StageError("note_long", n=MAX_NOTE)
+    try:
+        fields = check_fields(stage, {k: cell_text(given.get(k)) for k in FIELD_NAMES})
+    except FieldError as problem:
+        params: dict[str, str | int] = {"field": problem.field}
+        if problem.problem == "reason_long":
+            params = {"n": MAX_REASON}
+        raise StageError(problem.problem, **params) from None
+    return Change(stage, on, fields, note)
+
+
+FIELD_NAMES = ("amount", "months", "category", "reason")
+
+
+def _quote(value: str) -> str:
+    value = value or "—"
+    return f'"{value[:40]}…"' if len(value) > 40 else f'"{value}"'
+
+
+# ------------------------------------------------------------------------------------------
+# One change
+
+
+def own_case(connection: Connection, member: Member, case_id: int) -> Any:
+    """The case's row when `member` is its social worker; StageError("not_yours") otherwise."""
+    c = CASES.c
+    row = connection.execute(
+        select(c.id, c.staff_id, c.sms_contact_id, c.telegram_contact_id).where(c.id == case_id)
+    ).first()
+    if row is None or member.role != "worker" or row.staff_id != member.id:
+        raise StageError("not_yours")
+    return row
+
+
+def record_change(
+    connection: Connection,
+    member: Member,
+    case: Any,
+    change: Change,
+    now: datetime,
+    *,
+    source: str,
+) -> int | None:
+    """Record the change of `case` (a row of `own_case`), queue its notice and audit it; the
+    change's id, or None when the very same change is recorded already."""
+    s = CASE_STAGES.c
+    fields = dict(change.fields)
+    if "documents" in change.stage.fields:
+        fields["documents"] = documents_field(missing_documents(connection, int(case.id)))
+    before = connection.execute(
+        select(s.fields).where(s.case_id == case.id, s.stage == change.stage.id, s.on == change.on)
+    ).scalars()
+    if any(dict(f or {}) == fields for f in before):
+        return None
+    change_id = connection.execute(
+        insert(CASE_STAGES)
+        .values(
+            case_id=case.id,
+            stage=change.stage.id,
+            on=change.on,
+            fields=fields,
+            note=change.note,
+            staff_id=member.id,
+            source=source,
+            created_at=now,
+        )
+        .returning(s.id)
+    ).scalar_one()
+    connection.execute(
+        update(CASES)
+        .where(CASES.c.id == case.id)
+        .values(stage=change.stage.id, stage_on=change.on, updated_at=now)
+    )
+    reach = case.telegram_contact_id or case.sms_contact_id
+    if reach is not None:
+        tell_stage(connection, int(change_id), int(reach), now)
+    audit(
+        connection,
+        member,
+        "case.stage",
+        f"case {case.id}",
+        now,
+        stage=change.stage.id,
+        on=change.on.isoformat(),
+        source=source,
+        change=int(change_id),
+    )
+    return int(change_id)
+
+
+def change_stage(
+    connection: Connection,
+    member: Member,
+    case_id: int,
+    change: Change,
+    now: datetime,
+    *,
+    source: str,
+) -> int | None:
+    """Change the stage of one of `member`'s cases (StageError("not_yours") for any other)."""
+    return record_change(
+        connection, member, own_case(connection, member, case_id), change, now, source=source
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# The documents
+
+
+def family_documents(connection: Connection, case_id: int) -> list[Document]:
+    """The family's list, from the household of its newest assessment (the basic list when it
+    has none)."""
+    household = stored.household_of_case(connection, case_id)
+    if household is None:
+        return basic_documents()
+    try:
+        return documents_for(household)
+    except (CoreError, ValueError, TypeError, KeyError):
+        return basic_documents()
+
+
+def checklist(connection: Connection, case_id: int) -> list[tuple[Document, bool]]:
+    """The family's documents, each with whether its worker has ticked it off."""
+    have = stored.received(connection, case_id)
+    return [(d, d.key in have) for d in family_documents(connection, case_id)]
+
+
+def missing_documents(connection: Connection, case_id: int) -> list[Document]:
+    return [d for d, have in checklist(connection, case_id) if not have]
+
+
+def tick_documents(
+    connection: Connection, member: Member, case_id: int, keys: Iterable[str], now: datetime
+) -> None:
+    """Keep exactly `keys` (of the family's list) as received."""
+    own_case(connection, member, case_id)
+    known = {d.key for d in family_documents(connection, case_id)}
+    wanted = set(keys) & known
+    d = CASE_DOCUMENTS.c
+    have = stored.received(connection, case_id)
+    gone = have - wanted
+    if gone:
+        connection.execute(
+            delete(CASE_DOCUMENTS).where(d.case_id == case_id, d.document.in_(sorted(gone)))
+        )
+    new = wanted - have
+    if new:
+        connection.execute(
+            insert(CASE_DOCUMENTS),
+            [
+                {"case_id": case_id, "document": k, "staff_id": member.id, "received_at": now}
+                for k in sorted(new)
+            ],
+        )
+    audit(
+        connection,
+        member,
+        "case.documents",
+        f"case {case_id}",
+        now,
+        received=len(wanted),
+        of=len(known),
+    )
+
+
+def set_case_number(
+    connection: Connection, member: Member, case_id: int, number: str, now: datetime
+) -> None:
+    """Give one of `member`'s cases its number in the official system."""
+    own_case(connection, member, case_id)
+    number = number.strip()
+    if not number:
+        raise StageError("number_empty")
+    if not CASE_NUMBER.match(number):
+        raise StageError("number_bad")
+    c = CASES.c
+    holder = connection.execute(select(c.id).where(c.case_number == number)).scalar()
+    if holder is not None and holder != case_id:
+        raise StageError("number_taken")
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                update(CASES).where(c.id == case_id).values(case_number=number, updated_at=now)
+            )
+    except IntegrityError:  # given to another case meanwhile
+        raise StageError("number_taken") from None
+    audit(connection, member, "case.number", f"case {case_id}", now)
+
+
+# ------------------------------------------------------------------------------------------
+# A spreadsheet of changes
+
+
+@dataclass(frozen=True, slots=True)
+class StageRow:
+    case_number: str
+    values: dict[str, Any]  # the row's cells by field name
+
+
+@dataclass
+class StagesReport:
+    changed: int = 0
+    recorded: int = 0  # rows that repeat a change recorded before
+    rejected: list[tuple[int, str, dict[str, str | int]]] = field(default_factory=list)
+
+    def english(self) -> list[dict[str, Any]]:
+        return [
+            {"row": row, "code": code, "reason": english(code, params)}
+            for row, code, params in self.rejected
+        ]
+
+
+def read_stage_changes(filename: str, data: bytes) -> Iterator[tuple[int, StageRow]]:
+    """The rows of a .csv (UTF-8 or Windows-1251; ',' ';' or tab) or .xlsx file of stage changes,
+    each with its row number (the header is row 1). CaseloadError for a file that cannot be read
+    or lacks the case number, stage or date column."""
+    lowered = filename.lower()
+    if lowered.endswith(".csv"):
+        cells = csv_rows(data)
+    elif lowered.endswith(".xlsx"):
+        cells = xlsx_rows(data)
+    else:
+        raise CaseloadError(f"{filename}: stage changes come as .csv or .xlsx")
+    try:
+        header = next(cells, None)
+        if header is None:
+            raise CaseloadError(f"{filename}: the file is empty")
+        positions = _columns(filename, header)
+    except BaseException:
+        cells.close()
+        raise
+    return _rows(cells, positions)
+
+
+def _columns(filename: str, header: Sequence[object]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for i, title in enumerate(header):
+        key = COLUMNS.get(" ".join(cell_text(title).lower().split()))
+        if key is None:
+            continue
+        if key in positions:
+            raise CaseloadError(f"{filename}: the {key} column appears twice")
+        positions[key] = i
+    missing = [key for key in REQUIRED if key not in positions]
+    if missing:
+        raise CaseloadError(
+            f"{filename}: the header (row 1) has no {' or '.join(missing)} column"
+            " (case_number, stage and date are required)"
+        )
+    return positions
+
+
+def _rows(cells: Rows, positions: dict[str, int]) -> Iterator[tuple[int, StageRow]]:
+    try:
+        for number, values in enumerate(cells, 2):
+            if all(blank_cell(v) for v in values):
+                continue
+            row = {key: values[i] if i < len(values) else None for key, i in positions.items()}
+            yield number, StageRow(cell_text(row.get("case_number")), row)
+    finally:
+        cells.close()
+
+
+async def import_stage_changes(
+    db: Database,
+    worker: Member,
+    rows: Iterable[tuple[int, StageRow]],
+    now: datetime,
+    today: date,
+    *,
+    source: str = "stages",
+    progress: Callable[[int], None] | None = None,
+    pause: float = PAUSE,
+) -> StagesReport:
+    """Record each valid row as a change of stage of the worker's case with that number,
+    `BATCH` rows to a transaction (each change with its notice); one audit entry records the
+    counts. A batch's work is a function of rows already read, so the database may run it
+    again."""
+    stages = default_stages()
+    read = await asyncio.to_thread(list, rows)
+    report = StagesReport()
+    for start in range(0, len(read), BATCH):
+        chunk = read[start : start + BATCH]
+        done = await db.run(_batch_work(worker, stages, chunk, now, today))
+        report.changed += done.changed
+        report.recorded += done.recorded
+        report.rejected.extend(done.rejected)
+        if progress is not None:
+            progress(start + len(chunk))
+        await asyncio.sleep(pause)
+    report.rejected.sort(key=lambda item: item[0])
+
+    def record(connection: Connection) -> None:
+        audit(
+            connection,
+            worker,
+            "case.stage.import",
+            source,
+            now,
+            changed=report.changed,
+            recorded=report.recorded,
+            rejected=len(report.rejected),
+        )
+
+    await db.run(record)
+    return report
+
+
+def _batch_work(
+    worker: Member,
+    stages: Stages,
+    chunk: list[tuple[int, StageRow]],
+    now: datetime,
+    today: date,
+) -> Callable[[Connection], StagesReport]:
+    def work(connection: Connection) -> StagesReport:
+        batch = StagesReport()
+        c = CASES.c
+        numbers = sorted({row.case_number for _, row in chunk if row.case_number})
+        cases = {
+            str(found.case_number): found
+            for found in connection.execute(
+                select(
+                    c.id, c.case_number, c.staff_id, c.sms_contact_id, c.telegram_contact_id
+                ).where(c.case_number.in_(numbers))
+            )
+        }
+        for number, row in chunk:
+            try:
+                if not row.case_number:
+                    raise StageError("number_empty")
+                case = cases.get(row.case_number)
+                if case is None:
+                    raise StageError("number_unknown", value=_quote(row.case_number))
+                if worker.role != "worker" or case.staff_id != worker.id:
+                    raise StageError("not_yours")
+                change = read_change(stages, row.values, today)
+                if record_change(connection, worker, case, change, now, source="import") is None:
+                    batch.recorded += 1
+                else:
+                    batch.changed += 1
+            except StageError as problem:
+                batch.rejected.append((number, problem.code, problem.params))
+        return batch
+
+    return work
