@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.contacts import linking
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
+from bot.conversation.cases import DbCases
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.handover import LINK_PREFIX, DbHandover, claim_telegram, forward
 from bot.conversation.ics import visit_calendar
@@ -400,6 +401,7 @@ class Runner:
                     label_of,
                     appointments,
                     handover,
+                    DbCases(connection, contact_id),
                 )
                 for event in turn.events:
                     self._apply(connection, writing, event.kind, event.data)
@@ -620,7 +622,8 @@ class Runner:
                 connection.execute(UPDATE_PERSON, {"contact": known, "language": language})
             spoken = str(state.get("lang") or "ru")
             appointments = DbAppointments(connection, known, now, self.calendar)
-            replies = current(state, now, channel, self.store, label_of, appointments)
+            cases = DbCases(connection, known)
+            replies = current(state, now, channel, self.store, label_of, appointments, None, cases)
             return spoken, [self.render(reply, channel, spoken) for reply in replies]
 
         if language is None:
