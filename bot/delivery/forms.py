@@ -38,7 +38,7 @@ FORMS: dict[str, str] = {
         "Komek: please bring the documents for your TSA case to the career centre by {date}."
     ),
     # A change of a case's stage: its name, what it carries and the next step (`dialogs.stages`).
-    "stage_changed": N_("Komek: {details}"),
+    "stage_changed": N_("Komek: {details}. To read it again, write MY APPLICATION."),
     "worker_message": N_(
         "Komek, a message from your social worker: {text}. To answer, write in this chat."
     ),

@@ -8,13 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from bot.delivery.forms import FORMS
 from bot.delivery.outbox import Claimed, Render, Rendered, enqueue, notice
 from bot.i18n.translator import Translator
 from bot.parameters import default_stages
 from bot.storage import stages as stored
 from dialogs.stages import stage_lines
-from dialogs.text import Text
+from dialogs.text import msg
 
 KIND = "stage_notice"
 SERVES = "stage_changed"
@@ -49,8 +48,9 @@ def renderer(translator: Translator) -> Render:
             return None  # the case was deleted, or its stage is no longer in the data
         lines = stage_lines(stages, stage, found.on, found.fields, sms=row.channel == "sms")
         said = [translator.render(line, language) for line in lines]
-        text = translator.render(Text(FORMS[SERVES], {"details": "\n".join(said)}), language)
-        one_line = {"details": " / ".join(said)}
+        text = translator.render(msg("Komek: {details}", details="\n".join(said)), language)
+        # The approved form (WhatsApp outside its window) has the lines on one line.
+        one_line = {"details": " / ".join(said).rstrip(".")}
         return Rendered(text, notice(translator, SERVES, one_line, language))
 
     return render

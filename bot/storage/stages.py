@@ -109,7 +109,8 @@ def latest(connection: Connection, case_id: int) -> StageChange | None:
 def received(connection: Connection, case_id: int) -> set[str]:
     """The keys of the documents the worker has ticked off as received."""
     d = CASE_DOCUMENTS.c
-    return {str(k) for k in connection.execute(select(d.document).where(d.case_id == case_id))}
+    rows = connection.execute(select(d.document).where(d.case_id == case_id)).scalars()
+    return {str(k) for k in rows}
 
 
 def household_of_case(connection: Connection, case_id: int) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from bot.staff.pages import (
     home,
     lines,
     members,
+    stages,
     visits,
 )
 from bot.staff.pages.web import KEYS, Keys
@@ -42,5 +43,17 @@ def setup(app: web.Application, secret: bytes) -> None:
         default_helpers=False,
     )
     app.router.add_static("/staff/static", STATIC, name="staff_static")
-    for group in (auth, home, caseload, family, campaigns, visits, lines, members, audit, charts):
+    for group in (
+        auth,
+        home,
+        caseload,
+        family,
+        stages,
+        campaigns,
+        visits,
+        lines,
+        members,
+        audit,
+        charts,
+    ):
         group.setup(app)

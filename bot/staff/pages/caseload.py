@@ -100,7 +100,7 @@ async def upload_form(page: Page) -> web.StreamResponse:
     return page.render("upload.html")
 
 
-async def _read_upload(page: Page) -> tuple[str, str, bytes]:
+async def read_upload(page: Page) -> tuple[str, str, bytes]:
     """The form's token, the file's name and its bytes (413 past `MAX_UPLOAD`)."""
     token, filename, data = "", "", b""
     reader = await page.request.multipart()
@@ -124,7 +124,7 @@ async def _read_upload(page: Page) -> tuple[str, str, bytes]:
 async def upload(page: Page) -> web.StreamResponse:
     if not page.request.content_type.startswith("multipart/"):
         return page.render("upload.html", status=400, problem=page.gettext("Choose a file."))
-    token, filename, data = await _read_upload(page)
+    token, filename, data = await read_upload(page)
     if not check_csrf(page, token):
         return page.refuse()
     if not filename or not data:

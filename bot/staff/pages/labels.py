@@ -70,6 +70,14 @@ KINDS: dict[str, Text] = {
     "quarter_reminder": msg("Quarterly reminder"),
     "campaign": pmsg("kind", "Campaign"),
     "staff_message": msg("Message from the social worker"),
+    "stage_notice": msg("Notice of the case's stage"),
+}
+
+
+STAGE_SOURCES: dict[str, Text] = {
+    "page": msg("on the family page"),
+    "api": msg("through the API"),
+    "import": msg("from a spreadsheet"),
 }
 
 
