@@ -1,7 +1,8 @@
 """A case's stage in words: what the notice of a change says and what "my application" shows.
 The stage's name and next step are data (`core/stages.yaml`, in kk, ru and en); the words around
 them are the catalogs'. On SMS a refusal names the appeal route in one short line (the whole
-route is on Telegram and under "my application"), so that every notice fits `SMS_BUDGET`."""
+route is on Telegram and under "my application"), and a list of documents takes the next step's
+place, so that every notice fits `SMS_BUDGET`."""
 
 from __future__ import annotations
 
@@ -82,10 +83,12 @@ def stage_lines(
     missing = documents_of(fields)
     if missing:
         if sms:
+            # The list is the next step: on SMS it takes the next step's place, so that a large
+            # family's list still fits the budget.
             lines.append(msg("Still to bring: {items}.", items=_listed(short_texts(missing))))
-        else:
-            lines.append(msg("Still to bring:"))
-            lines.extend(msg("– {item}", item=document_text(d)) for d in missing)
+            return lines
+        lines.append(msg("Still to bring:"))
+        lines.extend(msg("– {item}", item=document_text(d)) for d in missing)
     if stage.appeal:
         by = stages.appeal.by(on)
         if sms:

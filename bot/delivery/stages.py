@@ -4,7 +4,9 @@ is sent, in the family's language, for its channel (shorter on SMS: `dialogs.sta
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -12,6 +14,7 @@ from bot.delivery.outbox import Claimed, Render, Rendered, enqueue, notice
 from bot.i18n.translator import Translator
 from bot.parameters import default_stages
 from bot.storage import stages as stored
+from core.stages import Stage, Stages
 from dialogs.stages import stage_lines
 from dialogs.text import msg
 
@@ -36,6 +39,25 @@ def tell_stage(connection: Connection, change_id: int, contact_id: int, now: dat
     )
 
 
+def notice_text(
+    translator: Translator,
+    stages: Stages,
+    stage: Stage,
+    on: date,
+    fields: Mapping[str, Any],
+    *,
+    language: str,
+    sms: bool,
+) -> tuple[str, str]:
+    """The notice of a stage in `language`: as text, and on one line (for the approved form)."""
+    said = [
+        translator.render(line, language)
+        for line in stage_lines(stages, stage, on, fields, sms=sms)
+    ]
+    text = translator.render(msg("Komek: {details}", details="\n".join(said)), language)
+    return text, " / ".join(said).rstrip(".")
+
+
 def renderer(translator: Translator) -> Render:
     def render(
         connection: Connection, row: Claimed, language: str, now: datetime
@@ -46,11 +68,15 @@ def renderer(translator: Translator) -> Render:
         stage = None if found is None else stages.get(found.stage)
         if found is None or stage is None:
             return None  # the case was deleted, or its stage is no longer in the data
-        lines = stage_lines(stages, stage, found.on, found.fields, sms=row.channel == "sms")
-        said = [translator.render(line, language) for line in lines]
-        text = translator.render(msg("Komek: {details}", details="\n".join(said)), language)
-        # The approved form (WhatsApp outside its window) has the lines on one line.
-        one_line = {"details": " / ".join(said).rstrip(".")}
-        return Rendered(text, notice(translator, SERVES, one_line, language))
+        text, one_line = notice_text(
+            translator,
+            stages,
+            stage,
+            found.on,
+            found.fields,
+            language=language,
+            sms=row.channel == "sms",
+        )
+        return Rendered(text, notice(translator, SERVES, {"details": one_line}, language))
 
     return render
