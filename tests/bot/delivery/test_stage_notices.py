@@ -92,13 +92,13 @@ def test_the_longest_sms_notices_stay_within_the_budget(
     translator: Translator, language: str
 ) -> None:
     stages = default_stages()
-    longest = {
+    longest: dict[str, dict[str, Any]] = {
         "refused": {"reason": "ы" * MAX_REASON},
         "documents_requested": {"documents": documents_field(documents_for(LARGE_FAMILY))},
         "assigned": {"amount": "9999999", "months": 12, "category": "conditional"},
     }
     for stage in stages.stages:
-        fields = longest.get(stage.id, {})
+        fields: dict[str, Any] = longest.get(stage.id, {})
         text, _ = notice_text(translator, stages, stage, ON, fields, language=language, sms=True)
         assert cost(text).segments <= SMS_BUDGET, (stage.id, cost(text), text)
 
