@@ -89,7 +89,8 @@ def case_of_contact(connection: Connection, contact_id: int) -> int | None:
     person = connection.execute(select(k.person_id).where(k.id == contact_id)).scalar()
     ids = [contact_id]
     if person is not None:
-        ids = [int(i) for i in connection.execute(select(k.id).where(k.person_id == person))]
+        found_ids = connection.execute(select(k.id).where(k.person_id == person)).scalars()
+        ids = [int(i) for i in found_ids]
     found = connection.execute(
         select(_c.id)
         .where(or_(_c.sms_contact_id.in_(ids), _c.telegram_contact_id.in_(ids)))

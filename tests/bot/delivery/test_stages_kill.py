@@ -121,11 +121,14 @@ def _counts(connection: Connection) -> dict[str, int]:
 async def _upload(url: str, token: str) -> dict[str, Any] | None:
     """The file through the API; None when the server died meanwhile."""
     try:
-        async with aiohttp.ClientSession() as client, client.post(
-            f"{url}/api/staff/stages?filename=asp.csv",
-            data=_csv(),
-            headers={"Authorization": f"Bearer {token}"},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(
+                f"{url}/api/staff/stages?filename=asp.csv",
+                data=_csv(),
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response,
+        ):
             assert response.status == 200, await response.text()
             found: dict[str, Any] = await response.json()
             return found
