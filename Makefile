@@ -65,6 +65,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m benchmarks.campaign
 	$(BIN)/python -m benchmarks.import_latency
 	$(BIN)/python -m benchmarks.dashboard
+	$(BIN)/python -m benchmarks.stage_notices
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage
