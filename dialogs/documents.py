@@ -46,14 +46,15 @@ def _member(document: Document) -> dict[str, str | int]:
     return {"number": str((document.member or 0) + 1), "age": document.age or 0}
 
 
-def document_text(document: Document) -> Text:
-    """One document, as a line of the full list."""
+def document_text(document: Document, *, to_family: bool = True) -> Text:
+    """One document, as a line of the full list (`to_family`: as the family reads it, the
+    applicant's own as "your"; the staff read every member by number)."""
     code = document.code
     if code == "application":
         return msg("The application, with the IBAN of your bank account (Kazpost or Halyk Bank)")
     if code == "identity":
         if document.member == 0:
-            return msg("Your identity card")
+            return msg("Your identity card") if to_family else msg("The applicant's identity card")
         return msg("Identity card: family member {number} (age {age})", **_member(document))
     if code == "birth_certificate":
         return msg("Birth certificate: family member {number} (age {age})", **_member(document))

@@ -77,12 +77,13 @@ def case_stages(page: Page, connection: Connection, case_id: int) -> CaseStages:
         Shown(
             change,
             stages.get(change.stage),
-            [page.text(document_text(d)) for d in documents_of(change.fields)],
+            [page.text(document_text(d, to_family=False)) for d in documents_of(change.fields)],
         )
         for change in stored.history(connection, case_id)
     ]
     documents = [
-        (d, page.text(document_text(d)), have) for d, have in checklist(connection, case_id)
+        (d, page.text(document_text(d, to_family=False)), have)
+        for d, have in checklist(connection, case_id)
     ]
     return CaseStages(
         stages,

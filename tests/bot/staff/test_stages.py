@@ -132,7 +132,8 @@ async def test_documents_requested_lists_the_ones_not_ticked_off(ws: Workspace) 
     agent = await ws.signed_in("aigerim")
     page = await agent.get(f"/staff/families/{own}")
     # Without an assessment the family's list is the basic one: the application and an ID.
-    assert page.has("The application, with the IBAN") and page.has("Your identity card")
+    assert page.has("The application, with the IBAN")
+    assert page.has("The applicant's identity card")
     page = await agent.post(f"/staff/families/{own}/documents", {"received": "application"})
     assert page.has("The checklist is saved.")
     await agent.post(
