@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -33,11 +33,14 @@ from bot.staff.caseload import (
     cell_date,
     cell_text,
     csv_rows,
+    import_caseload,
+    parse_row,
     xlsx_rows,
 )
+from bot.storage import people
 from bot.storage import stages as stored
 from bot.storage.database import Database
-from bot.storage.tables import CASE_DOCUMENTS, CASE_STAGES, CASES
+from bot.storage.tables import CASE_DOCUMENTS, CASE_STAGES, CASES, CONTACTS
 from core.documents import Document, basic_documents, documents_for
 from core.errors import CoreError
 from core.stages import MAX_REASON, FieldError, Stage, Stages, check_fields
@@ -68,6 +71,10 @@ REASONS: dict[str, str] = {
     "number_bad": N_("The case number may have letters, digits, '-', '/' and '.' (up to 40)."),
     "number_taken": N_("This case number is another family's."),
     "recorded": N_("This change is recorded already."),
+    "has_case": N_("This family has a case already."),
+    "name_bad": N_("Write the family's name (up to 200 characters)."),
+    "phone_bad": N_("Write the family's phone number."),
+    "phone_taken": N_("This phone is already in a caseload."),
 }
 
 # Header names (lower-cased) of a stage-changes file -> the field they fill.
@@ -471,3 +478,59 @@ def _batch_work(
         return batch
 
     return work
+
+
+# ------------------------------------------------------------------------------------------
+# A family that booked a visit, taken into a worker's caseload
+
+
+async def open_case_from_visit(
+    db: Database,
+    worker: Member,
+    contact_id: int,
+    *,
+    region: str,
+    name: str,
+    phone: str,
+    now: datetime,
+    link_valid: timedelta,
+) -> int:
+    """Open a case in `worker`'s caseload for the family behind a visit's contact (the office's
+    region; the name the family gives at the visit; its phone, or the SMS number it booked
+    from): the case joins that contact, so the family reads its stages on the channel it booked
+    on. StageError when the family has a case already, or the name or phone will not do."""
+
+    def known(connection: Connection) -> tuple[Any, int | None]:
+        k = CONTACTS.c
+        contact = connection.execute(
+            select(k.channel, k.address, k.language).where(k.id == contact_id)
+        ).first()
+        return contact, stored.case_of_contact(connection, contact_id)
+
+    contact, case_id = await db.run(known)
+    if contact is None or case_id is not None:
+        raise StageError("has_case")
+    typed = phone.strip() or (contact.address if contact.channel == "sms" else "")
+    row = parse_row(
+        {"name": name, "phone": typed, "region": region, "language": contact.language or "ru"}
+    )
+    if isinstance(row, str):
+        raise StageError("phone_bad" if "phone" in row else "name_bad")
+    report = await import_caseload(db, worker, [(1, row)], now, link_valid=link_valid, pause=0)
+    if report.rejected:
+        raise StageError("phone_taken")
+
+    def join(connection: Connection) -> int:
+        c = CASES.c
+        found = connection.execute(select(c.id, c.sms_contact_id).where(c.phone == row.phone)).one()
+        if contact.channel == "telegram":
+            connection.execute(
+                update(CASES).where(c.id == found.id).values(telegram_contact_id=contact_id)
+            )
+        if found.sms_contact_id is not None and found.sms_contact_id != contact_id:
+            people.link(connection, [contact_id, int(found.sms_contact_id)], now)
+        audit(connection, worker, "case.open", f"case {found.id}", now, visit_contact=contact_id)
+        return int(found.id)
+
+    opened: int = await db.run(join)
+    return opened

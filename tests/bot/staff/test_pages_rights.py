@@ -155,6 +155,8 @@ RIGHTS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("POST", "/staff/visits/{id}/cancel", "/staff/visits/{visit}/cancel", ("dana", "marat")),
     ("GET", "/staff/visits/{id}/move", "/staff/visits/{visit}/move", ("dana", "marat")),
     ("POST", "/staff/visits/{id}/move", "/staff/visits/{visit}/move", ("dana", "marat")),
+    # A worker of the office's region takes a visiting family into their caseload.
+    ("POST", "/staff/visits/{id}/case", "/staff/visits/{visit}/case", ("dana", *NOT_WORKERS)),
     ("GET", "/staff/poverty-lines", "/staff/poverty-lines", WORKERS),
     ("POST", "/staff/poverty-lines", "/staff/poverty-lines", WORKERS),
     ("GET", "/staff/charts", "/staff/charts", WORKERS),

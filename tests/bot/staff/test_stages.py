@@ -11,11 +11,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
+from bot.conversation.appointments import DbAppointments
 from bot.i18n.translator import Translator
+from bot.parameters import default_calendar
 from bot.staff.accounts import find, issue_token, revoke_token
-from bot.storage.tables import CASE_STAGES, CASES, OUTBOX, TOKENS
+from bot.storage.tables import CASE_STAGES, CASES, CONTACTS, OUTBOX, TOKENS
+from core.almaty import local
 from tests.bot.staff.workspace import NOW, Workspace, workspace
 
 
@@ -296,3 +299,71 @@ async def test_the_api_imports_a_file_of_stage_changes(ws: Workspace) -> None:
     assert (body["changed"], body["recorded_before"]) == (2, 1)
     assert [r["row"] for r in body["rejected"]] == [4, 5, 6, 7, 8, 9]
     assert body["rejected"][0]["reason"] == 'No case has the number "Х-9".'
+
+
+# ------------------------------------------------------------------------------------------
+# A family that booked a visit
+
+
+async def _visit_of_a_stranger(ws: Workspace, channel: str, address: str) -> tuple[int, str]:
+    """A visit at an Astana office booked by someone in no caseload: its id, the visits page."""
+
+    def work(connection: Connection) -> tuple[int, str]:
+        contact = connection.execute(
+            insert(CONTACTS)
+            .values(
+                channel=channel,
+                address=address,
+                language="kk",
+                consent=True,
+                opted_out=False,
+                created_at=NOW,
+            )
+            .returning(CONTACTS.c.id)
+        ).scalar_one()
+        booking = DbAppointments(connection, contact, NOW, default_calendar())
+        (slot,) = booking.slots("example-astana-1", None, 1)
+        visit = booking.book("example-astana-1", slot.start)
+        assert visit is not None
+        day = local(slot.start).date().isoformat()
+        return visit.id, f"/staff/visits?office=example-astana-1&date={day}"
+
+    found: tuple[int, str] = await ws.run(work)
+    return found
+
+
+async def test_a_family_that_booked_a_visit_gets_a_case_and_its_stages(ws: Workspace) -> None:
+    visit, visits = await _visit_of_a_stranger(ws, "telegram", "777001")
+    agent = await ws.signed_in("aigerim")
+    page = await agent.get(visits)
+    assert page.has("Open a case")
+    # Without a phone (it booked on Telegram) the case cannot be opened: the page says why.
+    page = await agent.post(f"/staff/visits/{visit}/case", {"name": "Сәуле Ахметова"})
+    assert page.has("Write the family's phone number.")
+    page = await agent.post(
+        f"/staff/visits/{visit}/case",
+        {"name": "Сәуле Ахметова", "phone": "8 701 555 12 34"},
+        form=visits,
+    )
+    assert page.has("The case is open in your caseload.") and page.has("Сәуле Ахметова")
+    case_id = int(page.url.split("/staff/families/")[1].split("?")[0])
+    page = await agent.post(f"/staff/families/{case_id}/stage", {"stage": "applied"})
+    assert page.has("1. Application received")
+    ((key, contact, _),) = await _notices(ws)
+
+    def telegram_of(connection: Connection) -> int:
+        found = connection.execute(
+            select(CASES.c.telegram_contact_id).where(CASES.c.id == case_id)
+        ).scalar_one()
+        return int(found)
+
+    # The notice goes to the family's person: its Telegram chat, where it booked.
+    assert contact == await ws.run(telegram_of) and key.startswith("stage:")
+    # A second time: the family has its case.
+    page = await agent.post(
+        f"/staff/visits/{visit}/case",
+        {"name": "Сәуле", "phone": "87015551235"},
+        form=visits,
+    )
+    assert page.has("This family has a case already.")
+    assert ("aigerim", "case.open", f"case {case_id}") in await ws.audit()
