@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.delivery.stages import tell_stage
@@ -200,9 +200,11 @@ def record_change(
         )
         .returning(s.id)
     ).scalar_one()
+    # The case is at its newest stage by date: an older change recorded later is history.
+    c = CASES.c
     connection.execute(
         update(CASES)
-        .where(CASES.c.id == case.id)
+        .where(c.id == case.id, or_(c.stage_on.is_(None), c.stage_on <= change.on))
         .values(stage=change.stage.id, stage_on=change.on, updated_at=now)
     )
     reach = case.telegram_contact_id or case.sms_contact_id

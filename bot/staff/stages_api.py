@@ -106,9 +106,11 @@ async def stage_change(request: web.Request, member: Member) -> web.Response:
     if case_id is None:
         return json_error(400, "the case id is a number")
     body = await read_json_object(request, MAX_JSON)
-    given = {key: body.get(key) for key in ("stage", "date", "note", *FIELD_NAMES)}
-    given = {k: v if isinstance(v, str | int) and not isinstance(v, bool) else None
-             for k, v in given.items()}  # fmt: skip
+    # Text or whole numbers as JSON gives them; anything else (a list, true) is as if not given.
+    given = {
+        key: value if isinstance(value, str | int) and not isinstance(value, bool) else None
+        for key, value in ((k, body.get(k)) for k in ("stage", "date", "note", *FIELD_NAMES))
+    }
     runner = request.app[RUNNER]
     now = runner.clock()
 

@@ -28,7 +28,8 @@ class StageChange:
 
 
 def history(connection: Connection, case_id: int, limit: int = 50) -> list[StageChange]:
-    """The case's changes of stage, newest first."""
+    """The case's changes of stage, newest first (by their date, then as recorded: a file from
+    the official system may give an older change after a newer one)."""
     rows = connection.execute(
         select(
             _s.id,
@@ -43,7 +44,7 @@ def history(connection: Connection, case_id: int, limit: int = 50) -> list[Stage
         )
         .outerjoin(STAFF, STAFF.c.id == _s.staff_id)
         .where(_s.case_id == case_id)
-        .order_by(_s.id.desc())
+        .order_by(_s.on.desc(), _s.id.desc())
         .limit(limit)
     )
     return [_change(row) for row in rows]
@@ -98,13 +99,6 @@ def case_of_contact(connection: Connection, contact_id: int) -> int | None:
         .limit(1)
     ).scalar()
     return None if found is None else int(found)
-
-
-def latest(connection: Connection, case_id: int) -> StageChange | None:
-    newest = connection.execute(
-        select(_s.id).where(_s.case_id == case_id).order_by(_s.id.desc()).limit(1)
-    ).scalar()
-    return None if newest is None else change(connection, int(newest))
 
 
 def received(connection: Connection, case_id: int) -> set[str]:

@@ -367,3 +367,16 @@ async def test_a_family_that_booked_a_visit_gets_a_case_and_its_stages(ws: Works
     )
     assert page.has("This family has a case already.")
     assert ("aigerim", "case.open", f"case {case_id}") in await ws.audit()
+
+
+async def test_an_older_change_given_later_stays_in_the_history(ws: Workspace) -> None:
+    own = ws.cases["aigerim"][0]
+    token = await _token(ws, "aigerim")
+    path = f"/api/staff/caseload/{own}/stage"
+    for stage, on in (("commission_review", "2026-11-20"), ("applied", "2026-11-10")):
+        status, _ = await _call(ws, "POST", path, token, {"stage": stage, "date": on})
+        assert status == 200
+    status, body = await _call(ws, "GET", f"/api/staff/caseload/{own}/stages", token)
+    assert status == 200 and body["stage"] == "commission_review"
+    assert [c["stage"] for c in body["changes"]] == ["commission_review", "applied"]
+    assert len(await _notices(ws)) == 2  # each change is told, the older one too
