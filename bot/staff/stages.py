@@ -175,8 +175,9 @@ def record_change(
     *,
     source: str,
 ) -> int | None:
-    """Record the change of `case` (a row of `own_case`), queue its notice and audit it; the
-    change's id, or None when the very same change is recorded already."""
+    """Record the change of `case` (a row of `own_case`), queue its notice (unless it is older
+    than the case's stage) and audit it; the change's id, or None when the very same change is
+    recorded already."""
     s = CASE_STAGES.c
     fields = dict(change.fields)
     if "documents" in change.stage.fields:
@@ -200,15 +201,16 @@ def record_change(
         )
         .returning(s.id)
     ).scalar_one()
-    # The case is at its newest stage by date: an older change recorded later is history.
+    # The case is at its newest stage by date: an older change recorded later is history, and
+    # is not told (the family would read its case going back).
     c = CASES.c
-    connection.execute(
+    current = connection.execute(
         update(CASES)
         .where(c.id == case.id, or_(c.stage_on.is_(None), c.stage_on <= change.on))
         .values(stage=change.stage.id, stage_on=change.on, updated_at=now)
-    )
+    ).rowcount
     reach = case.telegram_contact_id or case.sms_contact_id
-    if reach is not None:
+    if current and reach is not None:
         tell_stage(connection, int(change_id), int(reach), now)
     audit(
         connection,

@@ -379,4 +379,4 @@ async def test_an_older_change_given_later_stays_in_the_history(ws: Workspace) -
     status, body = await _call(ws, "GET", f"/api/staff/caseload/{own}/stages", token)
     assert status == 200 and body["stage"] == "commission_review"
     assert [c["stage"] for c in body["changes"]] == ["commission_review", "applied"]
-    assert len(await _notices(ws)) == 2  # each change is told, the older one too
+    assert len(await _notices(ws)) == 1  # the older one is history: the family is not told
