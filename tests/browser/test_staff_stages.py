@@ -6,6 +6,7 @@ upload pass axe-core (screenshots kept)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
+from sqlalchemy import Connection, insert
 
+from bot.clock import now
+from bot.storage.database import Database
+from bot.storage.tables import APPOINTMENTS, CONTACTS
+from core.almaty import wall
 from tests.bot.servers import Server
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.staff_site import (
@@ -36,12 +42,55 @@ async def site(tmp_path: Path, browser_available: bool) -> AsyncIterator[Site]:
         pytest.skip("the browser fixture says why")
     url = f"sqlite+aiosqlite:///{tmp_path / 'komek.db'}"
     ids = await seed(url)
+    ids["stranger"] = await _stranger(url)
     server = Server({"KOMEK_DATABASE_URL": url}, tmp_path / "server.log")
     await server.start()
     try:
         yield Site(server.url, ids)
     finally:
         server.stop()
+
+
+async def _stranger(url: str) -> int:
+    """Today's second visit at the office, booked by SMS by someone in no caseload."""
+    db = Database(url)
+    today = now()
+
+    def work(connection: Connection) -> int:
+        contact = connection.execute(
+            insert(CONTACTS)
+            .values(
+                channel="sms",
+                address="+77015551234",
+                language="ru",
+                consent=True,
+                opted_out=False,
+                created_at=today,
+            )
+            .returning(CONTACTS.c.id)
+        ).scalar_one()
+        start = wall(today.date(), time(16, 0))
+        return int(
+            connection.execute(
+                insert(APPOINTMENTS)
+                .values(
+                    office_id="example-astana-1",
+                    contact_id=contact,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=20),
+                    seat=1,
+                    status="booked",
+                    created_at=today,
+                    updated_at=today,
+                )
+                .returning(APPOINTMENTS.c.id)
+            ).scalar_one()
+        )
+
+    try:
+        return int(await db.run(work))
+    finally:
+        await db.close()
 
 
 def _timeline(driver: Any) -> str:
@@ -106,3 +155,24 @@ async def test_a_worker_moves_a_case_on_step_by_step(browser: Any, site: Site, c
         driver.set_window_size(size["width"], size["height"])
     go(driver, site, "/staff/stages/upload")
     check(driver, f"staff-stages-upload-{code}")
+
+
+async def test_a_worker_opens_a_case_for_a_family_at_its_visit(browser: Any, site: Site) -> None:
+    driver = browser
+    await sign_in(driver, site, "aigerim")
+    await until(driver, lambda d: d.current_url.endswith("/staff/"))
+    await language(driver, "ru")
+    go(driver, site, "/staff/visits?office=example-astana-1")
+    stranger = site.ids["stranger"]
+    form = f"form[action='/staff/visits/{stranger}/case']"
+    driver.find_element(By.CSS_SELECTOR, f"{form}").find_element(By.XPATH, "..").find_element(
+        By.TAG_NAME, "summary"
+    ).click()
+    field(driver, "name").send_keys("Сәуле Ахметова")
+    check(driver, "staff-visits-open-case-ru")
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, f"{form} button").send_keys(Keys.ENTER)
+    await until(driver, lambda d: _gone(old))
+    await until(driver, lambda d: "done=opened" in d.current_url)
+    assert "Сәуле Ахметова" in driver.find_element(By.TAG_NAME, "h1").text
+    assert "Дело открыто среди ваших семей." in driver.find_element(By.TAG_NAME, "body").text
