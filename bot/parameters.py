@@ -102,6 +102,24 @@ def stages_text(path: Path | None = None) -> str:
 
 
 @lru_cache(maxsize=1)
-def default_stages() -> Stages:
+def shipped_stages() -> Stages:
     """The stages of a case as shipped, parsed once per process."""
     return parse_stages(stages_text(), "core/stages.yaml")
+
+
+_OFFICE: dict[str, Stages] = {}  # the office's own stages, once the server has read them
+
+
+def use_stages(path: Path | None) -> Stages:
+    """Make the stages in `path` (an office's own file; None: the shipped ones) the stages of
+    this process, and return them. The server calls it once at start-up."""
+    _OFFICE.clear()
+    if path is not None:
+        _OFFICE["stages"] = parse_stages(stages_text(path), str(path))
+    return default_stages()
+
+
+def default_stages() -> Stages:
+    """The stages of a case in force: the office's own file when one is configured
+    (KOMEK_STAGES_FILE), else the shipped ones."""
+    return _OFFICE.get("stages") or shipped_stages()

@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 from sqlalchemy import Connection, insert, select, update
 
+from bot.config import ConfigError, load
 from bot.conversation.appointments import DbAppointments
 from bot.i18n.translator import Translator
-from bot.parameters import default_calendar
+from bot.parameters import default_calendar, default_stages, stages_text, use_stages
 from bot.staff.accounts import find, issue_token, revoke_token
 from bot.storage.tables import CASE_STAGES, CASES, CONTACTS, OUTBOX, TOKENS
 from core.almaty import local
@@ -380,3 +381,26 @@ async def test_an_older_change_given_later_stays_in_the_history(ws: Workspace) -
     assert status == 200 and body["stage"] == "commission_review"
     assert [c["stage"] for c in body["changes"]] == ["commission_review", "applied"]
     assert len(await _notices(ws)) == 1  # the older one is history: the family is not told
+
+
+# ------------------------------------------------------------------------------------------
+# An office's own stages
+
+
+def test_an_office_names_its_own_stages_file(tmp_path: Path) -> None:
+    shipped = stages_text()
+    own = tmp_path / "stages.yaml"
+    own.write_text(shipped.replace("ru: Заявление принято", "ru: Заявка зарегистрирована"), "utf-8")
+    config = load({"KOMEK_STAGES_FILE": str(own)})
+    try:
+        assert use_stages(config.stages_file)["applied"].name["ru"] == "Заявка зарегистрирована"
+        assert default_stages()["applied"].name["ru"] == "Заявка зарегистрирована"
+    finally:
+        use_stages(None)
+    assert default_stages()["applied"].name["ru"] == "Заявление принято"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(shipped.replace("    fields: {}\n", "    fields: {iban: required}\n", 1))
+    with pytest.raises(ConfigError, match="stage applied: unknown field 'iban'"):
+        load({"KOMEK_STAGES_FILE": str(broken)})
+    with pytest.raises(ConfigError, match="names no file"):
+        load({"KOMEK_STAGES_FILE": str(tmp_path / "none.yaml")})
