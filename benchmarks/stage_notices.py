@@ -31,7 +31,7 @@ from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
 from bot.parameters import default_store
 from bot.staff.accounts import Member, create
-from bot.staff.stages import import_stage_changes, read_stage_changes
+from bot.staff.stage_import import import_stage_changes, read_stage_changes
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.tables import CASES, CONTACTS, OUTBOX

@@ -1,6 +1,6 @@
-"""Changing a case's stage: one change from the family page or the API, or many from a spreadsheet
-exported from the official system (case number, stage, date, note, and the stage's fields); the
-family's list of documents, ticked off by its worker; and the case's number.
+"""Changing a case's stage (from the family page, the API, or a spreadsheet exported from the
+official system: `bot.staff.stage_import`); the family's list of documents, ticked off by its
+worker; the case's number; and a case opened for a family that booked a visit.
 
 Only the family's own social worker changes its case (a supervisor or an administrator reads).
 Each change is kept with its date, fields and note, audited, and told to the family once: the
@@ -13,9 +13,8 @@ line); the pages translate them.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,19 +22,14 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.delivery.stages import tell_stage
-from bot.parameters import default_stages
 from bot.staff.accounts import Member, audit
 from bot.staff.caseload import (
     CASE_NUMBER,
-    CaseloadError,
-    Rows,
     blank_cell,
     cell_date,
     cell_text,
-    csv_rows,
     import_caseload,
     parse_row,
-    xlsx_rows,
 )
 from bot.storage import people
 from bot.storage import stages as stored
@@ -48,9 +42,6 @@ from dialogs.stages import documents_field
 from dialogs.text import N_
 
 MAX_NOTE = 500
-BATCH = 100
-PAUSE = 0.005
-SOURCES = ("page", "api", "import")
 
 # Why a change is refused: code -> English text with named parameters (a msgid: the pages
 # translate it; `english` fills it for the API).
@@ -76,20 +67,6 @@ REASONS: dict[str, str] = {
     "phone_bad": N_("Write the family's phone number."),
     "phone_taken": N_("This phone is already in a caseload."),
 }
-
-# Header names (lower-cased) of a stage-changes file -> the field they fill.
-COLUMNS: dict[str, str] = {
-    "case_number": "case_number", "case number": "case_number", "номер дела": "case_number",
-    "№ дела": "case_number", "іс нөмірі": "case_number",
-    "stage": "stage", "этап": "stage", "статус": "stage", "кезең": "stage",
-    "date": "date", "дата": "date", "күні": "date",
-    "note": "note", "примечание": "note", "ескертпе": "note",
-    "amount": "amount", "сумма": "amount", "сомасы": "amount",
-    "months": "months", "месяцев": "months", "айлар": "months",
-    "category": "category", "вид помощи": "category", "санаты": "category",
-    "reason": "reason", "причина": "reason", "себебі": "reason",
-}  # fmt: skip
-REQUIRED = ("case_number", "stage", "date")
 
 
 class StageError(ValueError):
@@ -123,7 +100,7 @@ def read_change(
     raw_stage = cell_text(given.get(stage_key))
     stage = stages.find(raw_stage)
     if stage is None:
-        raise StageError("stage", value=_quote(raw_stage))
+        raise StageError("stage", value=quoted(raw_stage))
     cell = given.get("date")
     on = today if blank_cell(cell) else cell_date(cell)
     if on is None:
@@ -146,7 +123,7 @@ def read_change(
 FIELD_NAMES = ("amount", "months", "category", "reason")
 
 
-def _quote(value: str) -> str:
+def quoted(value: str) -> str:
     value = value or "—"
     return f'"{value[:40]}…"' if len(value) > 40 else f'"{value}"'
 
@@ -323,165 +300,6 @@ def set_case_number(
     except IntegrityError:  # given to another case meanwhile
         raise StageError("number_taken") from None
     audit(connection, member, "case.number", f"case {case_id}", now)
-
-
-# ------------------------------------------------------------------------------------------
-# A spreadsheet of changes
-
-
-@dataclass(frozen=True, slots=True)
-class StageRow:
-    case_number: str
-    values: dict[str, Any]  # the row's cells by field name
-
-
-@dataclass
-class StagesReport:
-    changed: int = 0
-    recorded: int = 0  # rows that repeat a change recorded before
-    rejected: list[tuple[int, str, dict[str, str | int]]] = field(default_factory=list)
-
-    def english(self) -> list[dict[str, Any]]:
-        return [
-            {"row": row, "code": code, "reason": english(code, params)}
-            for row, code, params in self.rejected
-        ]
-
-
-def read_stage_changes(filename: str, data: bytes) -> Iterator[tuple[int, StageRow]]:
-    """The rows of a .csv (UTF-8 or Windows-1251; ',' ';' or tab) or .xlsx file of stage changes,
-    each with its row number (the header is row 1). CaseloadError for a file that cannot be read
-    or lacks the case number, stage or date column."""
-    lowered = filename.lower()
-    if lowered.endswith(".csv"):
-        cells = csv_rows(data)
-    elif lowered.endswith(".xlsx"):
-        cells = xlsx_rows(data)
-    else:
-        raise CaseloadError(f"{filename}: stage changes come as .csv or .xlsx")
-    try:
-        header = next(cells, None)
-        if header is None:
-            raise CaseloadError(f"{filename}: the file is empty")
-        positions = _columns(filename, header)
-    except BaseException:
-        cells.close()
-        raise
-    return _rows(cells, positions)
-
-
-def _columns(filename: str, header: Sequence[object]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for i, title in enumerate(header):
-        key = COLUMNS.get(" ".join(cell_text(title).lower().split()))
-        if key is None:
-            continue
-        if key in positions:
-            raise CaseloadError(f"{filename}: the {key} column appears twice")
-        positions[key] = i
-    missing = [key for key in REQUIRED if key not in positions]
-    if missing:
-        raise CaseloadError(
-            f"{filename}: the header (row 1) has no {' or '.join(missing)} column"
-            " (case_number, stage and date are required)"
-        )
-    return positions
-
-
-def _rows(cells: Rows, positions: dict[str, int]) -> Iterator[tuple[int, StageRow]]:
-    try:
-        for number, values in enumerate(cells, 2):
-            if all(blank_cell(v) for v in values):
-                continue
-            row = {key: values[i] if i < len(values) else None for key, i in positions.items()}
-            yield number, StageRow(cell_text(row.get("case_number")), row)
-    finally:
-        cells.close()
-
-
-async def import_stage_changes(
-    db: Database,
-    worker: Member,
-    rows: Iterable[tuple[int, StageRow]],
-    now: datetime,
-    today: date,
-    *,
-    source: str = "stages",
-    progress: Callable[[int], None] | None = None,
-    pause: float = PAUSE,
-) -> StagesReport:
-    """Record each valid row as a change of stage of the worker's case with that number,
-    `BATCH` rows to a transaction (each change with its notice); one audit entry records the
-    counts. A batch's work is a function of rows already read, so the database may run it
-    again."""
-    stages = default_stages()
-    read = await asyncio.to_thread(list, rows)
-    report = StagesReport()
-    for start in range(0, len(read), BATCH):
-        chunk = read[start : start + BATCH]
-        done = await db.run(_batch_work(worker, stages, chunk, now, today))
-        report.changed += done.changed
-        report.recorded += done.recorded
-        report.rejected.extend(done.rejected)
-        if progress is not None:
-            progress(start + len(chunk))
-        await asyncio.sleep(pause)
-    report.rejected.sort(key=lambda item: item[0])
-
-    def record(connection: Connection) -> None:
-        audit(
-            connection,
-            worker,
-            "case.stage.import",
-            source,
-            now,
-            changed=report.changed,
-            recorded=report.recorded,
-            rejected=len(report.rejected),
-        )
-
-    await db.run(record)
-    return report
-
-
-def _batch_work(
-    worker: Member,
-    stages: Stages,
-    chunk: list[tuple[int, StageRow]],
-    now: datetime,
-    today: date,
-) -> Callable[[Connection], StagesReport]:
-    def work(connection: Connection) -> StagesReport:
-        batch = StagesReport()
-        c = CASES.c
-        numbers = sorted({row.case_number for _, row in chunk if row.case_number})
-        cases = {
-            str(found.case_number): found
-            for found in connection.execute(
-                select(
-                    c.id, c.case_number, c.staff_id, c.sms_contact_id, c.telegram_contact_id
-                ).where(c.case_number.in_(numbers))
-            )
-        }
-        for number, row in chunk:
-            try:
-                if not row.case_number:
-                    raise StageError("number_empty")
-                case = cases.get(row.case_number)
-                if case is None:
-                    raise StageError("number_unknown", value=_quote(row.case_number))
-                if worker.role != "worker" or case.staff_id != worker.id:
-                    raise StageError("not_yours")
-                change = read_change(stages, row.values, today)
-                if record_change(connection, worker, case, change, now, source="import") is None:
-                    batch.recorded += 1
-                else:
-                    batch.changed += 1
-            except StageError as problem:
-                batch.rejected.append((number, problem.code, problem.params))
-        return batch
-
-    return work
 
 
 # ------------------------------------------------------------------------------------------

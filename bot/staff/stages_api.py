@@ -24,14 +24,13 @@ from bot.staff.accounts import Member, audit
 from bot.staff.caseload import CaseloadError
 from bot.staff.families import visible
 from bot.staff.reports import today_in_almaty
+from bot.staff.stage_import import import_stage_changes, read_stage_changes
 from bot.staff.stages import (
     FIELD_NAMES,
     StageError,
     checklist,
-    import_stage_changes,
     own_case,
     read_change,
-    read_stage_changes,
     record_change,
     tick_documents,
 )

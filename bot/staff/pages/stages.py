@@ -19,15 +19,14 @@ from bot.staff.caseload import CaseloadError
 from bot.staff.pages.caseload import read_upload, reason_text
 from bot.staff.pages.web import Page, Refused, check_csrf, number, view
 from bot.staff.reports import today_in_almaty
+from bot.staff.stage_import import import_stage_changes, read_stage_changes
 from bot.staff.stages import (
     FIELD_NAMES,
     REASONS,
     StageError,
     checklist,
-    import_stage_changes,
     own_case,
     read_change,
-    read_stage_changes,
     record_change,
     set_case_number,
     tick_documents,
