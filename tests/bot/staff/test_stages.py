@@ -17,7 +17,8 @@ from bot.config import ConfigError, load
 from bot.conversation.appointments import DbAppointments
 from bot.i18n.translator import Translator
 from bot.parameters import default_calendar, default_stages, stages_text, use_stages
-from bot.staff.accounts import find, issue_token, revoke_token
+from bot.staff.accounts import Member, find, issue_token, revoke_token
+from bot.staff.caseload import import_caseload, read_caseload
 from bot.storage.tables import CASE_STAGES, CASES, CONTACTS, OUTBOX, TOKENS
 from core.almaty import local
 from tests.bot.staff.workspace import NOW, Workspace, workspace
@@ -404,3 +405,34 @@ def test_an_office_names_its_own_stages_file(tmp_path: Path) -> None:
         load({"KOMEK_STAGES_FILE": str(broken)})
     with pytest.raises(ConfigError, match="names no file"):
         load({"KOMEK_STAGES_FILE": str(tmp_path / "none.yaml")})
+
+
+async def test_a_caseload_file_gives_case_numbers_each_to_one_family(ws: Workspace) -> None:
+    data = (
+        "ФИО;телефон;регион;язык;номер дела\n"
+        "Асель Нурова;87011110101;Астана;kk;А-100\n"
+        "Бауыржан Ким;87011110102;Астана;ru;Б-1\n"  # bota's family has it
+        "Гүлім Ода;87011110103;Астана;kk;А 100 ?\n"  # not a case number
+    ).encode()
+
+    def member(connection: Connection) -> Member:
+        found = find(connection, "aigerim")
+        assert found is not None
+        return found
+
+    aigerim = await ws.run(member)
+    report = await import_caseload(ws.runner.db, aigerim, read_caseload("f.csv", data), NOW)
+    assert report.added == 1
+    assert report.rejected == [
+        (3, "Refused: the case_number is another family's."),
+        (4, "The case_number is not a case number."),
+    ]
+
+    def numbered(connection: Connection) -> str:
+        return str(
+            connection.execute(
+                select(CASES.c.case_number).where(CASES.c.phone == "+77011110101")
+            ).scalar_one()
+        )
+
+    assert await ws.run(numbered) == "А-100"
