@@ -110,14 +110,15 @@ def document_lines(documents: Sequence[Document] | None, *, sms: bool) -> list[T
     known = documents if documents else basic_documents()
     if sms:
         items = short_texts(known)
-        return [msg("Documents: {items}.", items=_joined(items))]
+        return [msg("Documents: {items}.", items=listed(items))]
     return [
         msg("Documents to bring to the career centre:"),
         *(msg("– {item}", item=document_text(d)) for d in known),
     ]
 
 
-def _joined(items: Sequence[Text]) -> Text:
+def listed(items: Sequence[Text]) -> Text:
+    """Several items as one line, separated by semicolons."""
     if len(items) == 1:
         return items[0]
-    return msg("{first}; {rest}", first=items[0], rest=_joined(items[1:]))
+    return msg("{first}; {rest}", first=items[0], rest=listed(items[1:]))

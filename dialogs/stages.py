@@ -13,7 +13,7 @@ from typing import Any
 
 from core.documents import Document
 from core.stages import Stage, Stages
-from dialogs.documents import document_text, short_texts
+from dialogs.documents import document_text, listed, short_texts
 from dialogs.text import Local, Money, Text, msg, nmsg
 
 CATEGORY = {
@@ -85,7 +85,7 @@ def stage_lines(
         if sms:
             # The list is the next step: on SMS it takes the next step's place, so that a large
             # family's list still fits the budget.
-            lines.append(msg("Still to bring: {items}.", items=_listed(short_texts(missing))))
+            lines.append(msg("Still to bring: {items}.", items=listed(short_texts(missing))))
             return lines
         lines.append(msg("Still to bring:"))
         lines.extend(msg("– {item}", item=document_text(d)) for d in missing)
@@ -97,9 +97,3 @@ def stage_lines(
         lines.append(msg("{route} Appeal by {date}.", route=Local.of(stages.appeal.route), date=by))
     lines.append(msg("Next: {step}", step=Local.of(stage.next_step)))
     return lines
-
-
-def _listed(items: Sequence[Text]) -> Text:
-    if len(items) == 1:
-        return items[0]
-    return msg("{first}; {rest}", first=items[0], rest=_listed(items[1:]))
