@@ -66,6 +66,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m benchmarks.import_latency
 	$(BIN)/python -m benchmarks.dashboard
 	$(BIN)/python -m benchmarks.inbox
+	$(BIN)/python -m benchmarks.stage_notices
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .mypy_cache .ruff_cache .coverage

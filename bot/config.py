@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from core.stages import StagesError, parse_stages
+
 DEFAULT_DATABASE = "sqlite+aiosqlite:///var/komek.db"
 TELEGRAM_API = "https://api.telegram.org"
 WHATSAPP_API = "https://graph.facebook.com/v21.0"
@@ -61,6 +63,8 @@ class Config:
     # Unique people a business may start conversations with in 24 hours (the account's tier).
     whatsapp_daily_recipients: int = 1000
     whatsapp_templates: Path | None = None  # the template registry; None: the packaged one
+    # The office's own stages of a case (core/stages.yaml's form); None: the shipped ones.
+    stages_file: Path | None = None
 
     @property
     def whatsapp(self) -> bool:
@@ -157,6 +161,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     templates = _text(env, "KOMEK_WHATSAPP_TEMPLATES")
     if templates is not None and not Path(templates).is_file():
         raise ConfigError(f"KOMEK_WHATSAPP_TEMPLATES names no file: {templates!r}")
+    stages = _text(env, "KOMEK_STAGES_FILE")
+    if stages is not None:
+        _check_stages(Path(stages))
     secret = _text(env, "KOMEK_SECRET_KEY")
     if secret is not None and len(secret) < 32:
         raise ConfigError(
@@ -215,4 +222,15 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         whatsapp_rate=whatsapp_rate,
         whatsapp_daily_recipients=int(tier),
         whatsapp_templates=None if templates is None else Path(templates),
+        stages_file=None if stages is None else Path(stages),
     )
+
+
+def _check_stages(path: Path) -> None:
+    """An office's stages file is read at start-up: a bad one stops the server with its fault."""
+    if not path.is_file():
+        raise ConfigError(f"KOMEK_STAGES_FILE names no file: {str(path)!r}")
+    try:
+        parse_stages(path.read_text(encoding="utf-8"), str(path))
+    except (StagesError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"KOMEK_STAGES_FILE: {exc}") from None

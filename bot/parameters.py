@@ -1,5 +1,6 @@
-"""Reads the parameter files shipped in `core/parameters/` (or a directory the operator names) and
-the holiday calendar `core/holidays.yaml`, and hands their text to the core's pure parsers."""
+"""Reads the parameter files shipped in `core/parameters/` (or a directory the operator names), the
+holiday calendar `core/holidays.yaml` and the stages of a case `core/stages.yaml`, and hands their
+text to the core's pure parsers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from core.calendar import Calendar
 from core.parameters import Entry, Parameter, ParameterStore, Reference
+from core.stages import Stages, parse_stages
 
 PACKAGED = "core.parameters"
 
@@ -91,3 +93,33 @@ def calendar_text(path: Path | None = None) -> str:
 def default_calendar() -> Calendar:
     """Kazakhstan's holidays and days off as shipped, parsed once per process."""
     return Calendar.parse(calendar_text())
+
+
+def stages_text(path: Path | None = None) -> str:
+    if path is not None:
+        return path.read_text(encoding="utf-8")
+    return resources.files("core").joinpath("stages.yaml").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def shipped_stages() -> Stages:
+    """The stages of a case as shipped, parsed once per process."""
+    return parse_stages(stages_text(), "core/stages.yaml")
+
+
+_OFFICE: dict[str, Stages] = {}  # the office's own stages, once the server has read them
+
+
+def use_stages(path: Path | None) -> Stages:
+    """Make the stages in `path` (an office's own file; None: the shipped ones) the stages of
+    this process, and return them. The server calls it once at start-up."""
+    _OFFICE.clear()
+    if path is not None:
+        _OFFICE["stages"] = parse_stages(stages_text(path), str(path))
+    return default_stages()
+
+
+def default_stages() -> Stages:
+    """The stages of a case in force: the office's own file when one is configured
+    (KOMEK_STAGES_FILE), else the shipped ones."""
+    return _OFFICE.get("stages") or shipped_stages()

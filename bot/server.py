@@ -39,6 +39,7 @@ from bot.delivery.quarterly import schedule as schedule_reminders
 from bot.delivery.ratelimit import ChannelLimit, LocalLimiter, RedisLimiter
 from bot.i18n.translator import Translator
 from bot.keys import derive, secret
+from bot.parameters import use_stages
 from bot.staff import api as staff_api
 from bot.staff import pages as staff_pages
 from bot.staff.campaigns import send_due
@@ -204,6 +205,7 @@ def create_app(config: Config, translator: Translator | None = None) -> web.Appl
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     headers.setup(app)
     app[CONFIG] = config
+    use_stages(config.stages_file)  # the office's stages of a case, or the shipped ones
     translator = translator or Translator()
     app[METRICS] = Metrics(translator)
 

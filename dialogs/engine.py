@@ -7,11 +7,11 @@ the replies. A session is plain JSON with a schema version, so a conversation su
 Dialogs are declared as data: each `Step` has a stable id, a question (`ask`) and a reader of the
 answer (`answer`); a step that cannot matter for this household says so in `applies` and is
 skipped. The engine matches a typed digit, label or key to the choices of the question asked,
-handles the global words (menu, back, restart, visit, help, language, stop, forget) in all three
-languages, and keeps a history so that "back" re-asks the previous question with the answers kept
-(a step that shows a list page by page turns back a page first). An optional question (feedback)
-that gets something other than its answer passes it on (`Pass`) to the step the person was at,
-which reads it as if the question had not been asked.
+handles the global words (menu, back, restart, visit, my application, person, help, language,
+stop, forget) in all three languages, and keeps a history so that "back" re-asks the previous
+question with the answers kept (a step that shows a list page by page turns back a page first). An
+optional question (feedback) that gets something other than its answer passes it on (`Pass`) to
+the step the person was at, which reads it as if the question had not been asked.
 
 What the engine adds to every question: the answer just given, said back (`Step.echo`) with a
 way to change it; the input a channel should offer (`Reply.input_hint`); and, in the
@@ -28,6 +28,7 @@ from typing import Any
 
 from core.parameters import ParameterStore
 from dialogs.appointments import Appointments, Booking
+from dialogs.cases import Cases
 from dialogs.handover import Handover
 from dialogs.person import (
     ASKED,
@@ -120,6 +121,7 @@ class Ctx:
     appointments: Appointments | None = None  # None where no booking is possible
     handover: Handover | None = None  # the web chat's move to Telegram or SMS; None elsewhere
     desk: Desk | None = None  # who answers a family that asks for a person; None: not known
+    cases: Cases | None = None  # the family's case ("my application"); None where none is kept
     booking: Booking | None = None  # attached to the last reply of the turn
     # A message in words, in a language: what a step measures when it must fit an SMS budget.
     label_of: LabelOf = english_label
@@ -231,6 +233,10 @@ GLOBAL_WORDS: dict[str, frozenset[str]] = {
     "forget": frozenset({"forget", "забыть", "удалить", "ұмыту", "өшіру", "/forget"}),
     "visit": frozenset({"visit", "/visit", "запись", "визит", "жазылу", "кездесу"}),
     "person": PERSON_WORDS,  # a social worker, not the bot (see dialogs.person)
+    "application": frozenset(
+        {"my application", "application", "/application", "моя заявка", "заявка", "моё заявление"}
+        | {"мое заявление", "менің өтінішім", "өтінішім", "менин отинишим", "өтініш"}
+    ),
 }
 # What a family may still do while a social worker has the conversation: the steps it may be
 # at, and the words the bot still answers (everything else goes to the worker).
@@ -333,6 +339,7 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
     appointments: Appointments | None = None,
     handover: Handover | None = None,
     desk: Desk | None = None,
+    cases: Cases | None = None,
 ) -> Turn:
     state = upgrade(session)
     text = (inbound.text or "")[:MAX_TEXT].strip()
@@ -344,6 +351,7 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
         appointments=appointments,
         handover=handover,
         desk=desk,
+        cases=cases,
         label_of=label_of,
     )
     replies: list[Reply] = []
@@ -371,6 +379,12 @@ def resume(  # noqa: PLR0917 - the ports are optional, in the order the runner g
         ctx.events.append(Event("opt_in"))
         ctx.notes.append(msg("Messages from Komek are on again."))
     current = state.get("step")
+    if word == "application":
+        # Asked at any time, even as the first message (a reply to a notice of the case): the
+        # case is the office's, so no consent is needed to read it back.
+        if state.get("lang") is None:
+            state["lang"] = guess_language(text) or "en"
+        return _finish(ctx, replies, _enter(ctx, "my_application"))
     if current is None:
         first = (
             "language"
@@ -512,6 +526,7 @@ def current(  # noqa: PLR0917 - the signature the channels call
     appointments: Appointments | None = None,
     handover: Handover | None = None,
     desk: Desk | None = None,
+    cases: Cases | None = None,
 ) -> tuple[Reply, ...]:
     """The question the person is at, asked again without reading any input and without changing
     the session (a page that reloads); empty when there is none (not started, or stopped)."""
@@ -527,6 +542,7 @@ def current(  # noqa: PLR0917 - the signature the channels call
         appointments=appointments,
         handover=handover,
         desk=desk,
+        cases=cases,
         label_of=label_of,
     )
     if held(state) and step_id not in HELD_STEPS:
@@ -735,7 +751,7 @@ def _help_text(ctx: Ctx) -> Text:
     del ctx
     return msg(
         "Answer with the number of a choice or in words. At any time: MENU, BACK, RESTART, "
-        "VISIT, LANGUAGE, HELP, PERSON (a social worker), STOP, FORGET."
+        "VISIT, MY APPLICATION, LANGUAGE, HELP, PERSON (a social worker), STOP, FORGET."
     )
 
 

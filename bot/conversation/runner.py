@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.contacts import linking
 from bot.conversation import redelivery
 from bot.conversation.appointments import DbAppointments
+from bot.conversation.cases import DbCases
 from bot.conversation.forget import forget, forgotten_session, is_forgotten, returned
 from bot.conversation.handover import LINK_PREFIX, DbHandover, claim_telegram, forward
 from bot.conversation.ics import visit_calendar
@@ -422,6 +423,7 @@ class Runner:
                     appointments,
                     handover,
                     desk,
+                    DbCases(connection, contact_id),
                 )
                 on = replace(writing, channel=message.channel)
                 for event in turn.events:
@@ -656,7 +658,10 @@ class Runner:
             spoken = str(state.get("lang") or "ru")
             appointments = DbAppointments(connection, known, now, self.calendar)
             desk = DbDesk(connection, known, now, self.calendar)
-            replies = current(state, now, channel, self.store, label_of, appointments, None, desk)
+            cases = DbCases(connection, known)
+            replies = current(
+                state, now, channel, self.store, label_of, appointments, None, desk, cases
+            )
             return spoken, [self.render(reply, channel, spoken) for reply in replies]
 
         if language is None:

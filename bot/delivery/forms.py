@@ -41,6 +41,8 @@ FORMS: dict[str, str] = {
         "Komek: how useful was your visit to the career centre? Reply 1 (not useful) to "
         "5 (very useful), or 0 to skip."
     ),
+    # A change of a case's stage: its name, what it carries and the next step (`dialogs.stages`).
+    "stage_changed": N_("Komek: {details}. To read it again, write MY APPLICATION."),
     "worker_message": N_(
         "Komek, a message from your social worker: {text}. To answer, write in this chat."
     ),

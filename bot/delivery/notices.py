@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import campaigns, codes, direct, feedback, inbox, quarterly, visits
+from bot.delivery import campaigns, codes, direct, feedback, inbox, quarterly, stages, visits
 from bot.delivery.outbox import Render
 from bot.i18n.translator import Translator
 
@@ -16,4 +16,5 @@ def renderers(translator: Translator) -> dict[str, Render]:
         quarterly.KIND: quarterly.renderer(translator),
         campaigns.KIND: campaigns.renderer(translator),
         codes.KIND: codes.renderer(translator),
+        stages.KIND: stages.renderer(translator),
     }

@@ -16,6 +16,8 @@ action goes into the audit log; a wrong token is counted per address.
     GET  /api/staff/campaigns/{id}?recipients=1  progress and delivery
     POST /api/staff/caseload/{id}/link           a new deep link for a family's Telegram chat
     GET  /api/staff/caseload/{id}/timeline       messages and attempts on every linked channel
+    GET|POST /api/staff/caseload/{id}/stage(s), /documents, POST /api/staff/stages
+                                                 a case's stages (`bot.staff.stages_api`)
     GET  /api/staff/tokens?username=U            API tokens (admin; anyone: their own)
     POST /api/staff/tokens/{id}/revoke           (admin; anyone: their own)
     POST /api/staff/members/{username}/deactivate   (admin)
@@ -38,7 +40,7 @@ from aiohttp import web
 from sqlalchemy import Connection, select
 
 from bot.conversation.inbox import BackTo, hand_back
-from bot.staff import inbox
+from bot.staff import inbox, stages_api
 from bot.staff.accounts import (
     Member,
     audit,
@@ -541,6 +543,7 @@ def _dumps(value: Any) -> str:
 
 
 def setup(app: web.Application) -> None:
+    stages_api.setup(app, _authenticated)
     app.router.add_get("/api/staff/appointments", _authenticated(day_list))
     for action, path in (("attended", "attended"), ("no_show", "no-show"), ("cancel", "cancel")):
         app.router.add_post(

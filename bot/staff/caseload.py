@@ -26,7 +26,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.contacts.phone import last_digits, normalise
 from bot.staff.accounts import Member, audit
@@ -63,6 +63,10 @@ COLUMNS: dict[str, str] = {
     "примечания": "notes",
     "next_reassessment": "next_reassessment",
     "дата переоценки": "next_reassessment",
+    "case_number": "case_number",
+    "номер дела": "case_number",
+    "№ дела": "case_number",
+    "іс нөмірі": "case_number",
 }
 # How each field is named in a rejection reason.
 LABELS = {
@@ -72,6 +76,7 @@ LABELS = {
     "language": "language",
     "notes": "case_notes",
     "next_reassessment": "next_reassessment",
+    "case_number": "case_number",
 }
 REQUIRED = ("name", "phone")
 
@@ -100,6 +105,10 @@ _REGION_SUFFIXES = (" облысы", " область", " обл.", " обл", "
 _REGION_PREFIXES = ("область ", "обл. ")
 _CITY_WORDS = re.compile(r"^(г\.|город|city of)\s*|\s+(қаласы|city)$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+# A case number as the official system writes it: letters, digits, "-", "/", "." (up to 40).
+CASE_NUMBER = re.compile(
+    r"^[0-9A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі][0-9A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі./-]{0,39}$"
+)
 
 
 class CaseloadError(ValueError):
@@ -114,6 +123,7 @@ class CaseRow:
     language: str  # kk | ru | en
     notes: str | None
     next_reassessment: date | None
+    case_number: str | None = None  # the number of the case in the official system
 
 
 @dataclass
@@ -151,9 +161,9 @@ def read_caseload(filename: str, data: bytes) -> Iterator[tuple[int, CaseRow | s
     row earlier in the file is rejected."""
     lowered = filename.lower()
     if lowered.endswith(".csv"):
-        cells = _csv_rows(data)
+        cells = csv_rows(data)
     elif lowered.endswith(".xlsx"):
-        cells = _xlsx_rows(data)
+        cells = xlsx_rows(data)
     else:
         raise CaseloadError(f"{filename}: a caseload comes as .csv or .xlsx")
     try:
@@ -173,7 +183,7 @@ def _rows(
     seen: dict[str, int] = {}  # phone → the row that gave it
     try:
         for number, values in enumerate(cells, 2):
-            if all(_blank(v) for v in values):
+            if all(blank_cell(v) for v in values):
                 continue
             row = {key: values[i] if i < len(values) else None for key, i in positions.items()}
             parsed = parse_row(row)
@@ -189,7 +199,7 @@ def _rows(
 def _columns(filename: str, header: Sequence[object]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, title in enumerate(header):
-        key = COLUMNS.get(_text(title).lower())
+        key = COLUMNS.get(cell_text(title).lower())
         if key is None:
             continue  # a column of the worker's own: not ours to read
         if key in positions:
@@ -204,7 +214,7 @@ def _columns(filename: str, header: Sequence[object]) -> dict[str, int]:
     return positions
 
 
-def _csv_rows(data: bytes) -> Rows:
+def csv_rows(data: bytes) -> Rows:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16", errors="replace")  # Excel's "Unicode text"
     else:
@@ -235,7 +245,7 @@ _XLSX_ERRORS = (
 )
 
 
-def _xlsx_rows(data: bytes) -> Rows:
+def xlsx_rows(data: bytes) -> Rows:
     try:
         with warnings.catch_warnings():
             # Files written by other programs make openpyxl warn about styles it ignores anyway.
@@ -263,44 +273,48 @@ def _xlsx_rows(data: bytes) -> Rows:
 def parse_row(row: dict[str, object]) -> CaseRow | str:
     """The case in `row` (cell values by field name: name, phone, region, language, notes,
     next_reassessment; a field absent is as an empty cell), or why it is rejected."""
-    name = " ".join(_text(row.get("name")).split())
+    name = " ".join(cell_text(row.get("name")).split())
     if not name:
         return "The name is empty."
     if len(name) > MAX_NAME:
         return f"The name is longer than {MAX_NAME} characters."
 
     # A phone typed into Excel without "+" is a number cell: 77011234567 (or 77011234567.0).
-    raw_phone = _text(row.get("phone"))
+    raw_phone = cell_text(row.get("phone"))
     if not raw_phone:
         return "The phone is empty."
     phone = normalise(raw_phone)
     if phone is None:
         return "The phone is not a phone number."
 
-    raw_region = _text(row.get("region"))
+    raw_region = cell_text(row.get("region"))
     if not raw_region:
         return "The region is empty."
     region = region_code(raw_region)
     if region is None:
         return f"The region {_quote(raw_region)} is not a region of Kazakhstan."
 
-    raw_language = _text(row.get("language"))
+    raw_language = cell_text(row.get("language"))
     if not raw_language:
         return "The language is empty."
     language = LANGUAGE_WORDS.get(raw_language.lower())
     if language is None:
         return f"The language {_quote(raw_language)} is not kk, ru or en."
 
-    notes = _text(row.get("notes")) or None
+    notes = cell_text(row.get("notes")) or None
     if notes is not None and len(notes) > MAX_NOTES:
         return f"The case_notes are longer than {MAX_NOTES} characters."
 
     cell = row.get("next_reassessment")
-    next_reassessment = _date(cell)
-    if next_reassessment is None and not _blank(cell):
+    next_reassessment = cell_date(cell)
+    if next_reassessment is None and not blank_cell(cell):
         return "The next_reassessment is not a date (YYYY-MM-DD or DD.MM.YYYY)."
 
-    return CaseRow(name, phone, region, language, notes, next_reassessment)
+    case_number = cell_text(row.get("case_number")) or None
+    if case_number is not None and not CASE_NUMBER.match(case_number):
+        return "The case_number is not a case number."
+
+    return CaseRow(name, phone, region, language, notes, next_reassessment, case_number)
 
 
 def region_code(typed: str) -> str | None:
@@ -333,7 +347,7 @@ def _region_forms(text: str) -> Iterator[str]:
         yield city
 
 
-def _date(cell: object) -> date | None:
+def cell_date(cell: object) -> date | None:
     if isinstance(cell, datetime):  # an Excel date cell
         return cell.date()
     if isinstance(cell, date):
@@ -349,7 +363,7 @@ def _date(cell: object) -> date | None:
     return None
 
 
-def _text(cell: object) -> str:
+def cell_text(cell: object) -> str:
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -357,7 +371,7 @@ def _text(cell: object) -> str:
     return str(cell).strip()
 
 
-def _blank(cell: object) -> bool:
+def blank_cell(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
@@ -491,10 +505,24 @@ def _import_batch(
             )
         )
     }
+    numbered = {
+        str(row.case_number): (int(row.id), str(row.phone))
+        for row in connection.execute(
+            select(c.id, c.case_number, c.phone).where(
+                c.case_number.in_([case.case_number for _, case in valid if case.case_number])
+            )
+        )
+    }
     inserts: list[CaseRow] = []
     updates: list[tuple[Any, CaseRow]] = []
     for number, case in valid:
         found = existing.get(case.phone)
+        holder = numbered.get(case.case_number or "")
+        if holder is not None and holder[1] != case.phone:
+            report.rejected.append((number, "Refused: the case_number is another family's."))
+            continue
+        if case.case_number:
+            numbered[case.case_number] = (0, case.phone)
         if found is None:
             inserts.append(case)
         elif found.staff_id == worker.id:
@@ -518,6 +546,7 @@ def _import_batch(
                     "language": case.language,
                     "notes": case.notes,
                     "next_reassessment": case.next_reassessment,
+                    "case_number": case.case_number,
                     "sms_contact_id": contacts[case.phone],
                     "telegram_contact_id": None,
                     "link_code": new_link_code(),
@@ -539,6 +568,7 @@ def _import_batch(
                 language=bindparam("new_language"),
                 notes=bindparam("new_notes"),
                 next_reassessment=bindparam("new_next_reassessment"),
+                case_number=func.coalesce(bindparam("new_case_number"), c.case_number),
                 sms_contact_id=bindparam("new_sms_contact_id"),
                 updated_at=now,
             ),
@@ -550,6 +580,7 @@ def _import_batch(
                     "new_language": case.language,
                     "new_notes": case.notes,
                     "new_next_reassessment": case.next_reassessment,
+                    "new_case_number": case.case_number,
                     "new_sms_contact_id": found.sms_contact_id or contacts[case.phone],
                 }
                 for found, case in updates

@@ -280,6 +280,7 @@ class Case(Base):
     chat is linked when the family opens the worker's deep link (`/start <link_code>`)."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_case_number", "case_number", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
@@ -304,6 +305,45 @@ class Case(Base):
     chat_forgotten_at: Mapped[datetime | None] = mapped_column(Instant())
     created_at: Mapped[datetime] = mapped_column(Instant())
     updated_at: Mapped[datetime] = mapped_column(Instant())
+    # The number of the case in the official system (stage changes exported from it name it);
+    # unique where given (`ix_cases_case_number`).
+    case_number: Mapped[str | None] = mapped_column(String(40))
+    # The newest stage (an id of core/stages.yaml) and its date: what "my application" says.
+    stage: Mapped[str | None] = mapped_column(String(40))
+    stage_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CaseStage(Base):
+    """One change of a case's stage, as a worker made it (on the family page, through the API
+    or in a spreadsheet exported from the official system): the stage, its date, the fields it
+    carries (amount, months, category, reason, the documents missing) and a note. Each change
+    is told to the family once: its outbox key is `stage:<id>`."""
+
+    __tablename__ = "case_stages"
+    __table_args__ = (Index("ix_case_stages_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(40))
+    on: Mapped[date] = mapped_column(Date)
+    fields: Mapped[dict[str, object]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))  # page, api, import
+    created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class CaseDocument(Base):
+    """A document of the family's list that its worker has ticked off as received."""
+
+    __tablename__ = "case_documents"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[str] = mapped_column(String(40), primary_key=True)  # `Document.key`
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(Instant())
 
 
 class Campaign(Base):

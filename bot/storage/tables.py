@@ -14,7 +14,9 @@ from bot.storage.models import (
     Campaign,
     CannedReply,
     Case,
+    CaseDocument,
     CaseNote,
+    CaseStage,
     CaseTerm,
     Contact,
     Conversation,
@@ -56,3 +58,5 @@ POVERTY_LINES = cast(Table, PovertyLineRow.__table__)
 FEEDBACK = cast(Table, FeedbackRow.__table__)
 INBOX = cast(Table, InboxConversation.__table__)
 CANNED_REPLIES = cast(Table, CannedReply.__table__)
+CASE_STAGES = cast(Table, CaseStage.__table__)
+CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)

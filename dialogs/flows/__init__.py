@@ -2,6 +2,7 @@
 registers them with the engine."""
 
 from dialogs.flows import (
+    application,
     assessment,
     consent,
     explanations,
@@ -17,6 +18,7 @@ from dialogs.flows import (
 )
 
 __all__ = [
+    "application",
     "assessment",
     "consent",
     "explanations",

@@ -1,5 +1,5 @@
-"""The main menu: check eligibility, my last result, book a visit, explanations, reminders,
-language, forget me."""
+"""The main menu: check eligibility, my last result, book a visit, my application, explanations,
+reminders, language, forget me."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ CHOICES = (
     Choice("check", msg("Check eligibility")),
     Choice("result", msg("My result")),
     Choice("visit", msg("Book a visit")),
+    Choice("application", msg("My application")),
     Choice("learn", msg("How TSA works")),
     Choice("language", msg("Language")),
     Choice("forget", msg("Delete my answers")),
@@ -39,6 +40,8 @@ def answer(ctx: Ctx, given: Answer) -> Outcome:
         if not ctx.session.get("consent"):
             return Go("consent")
         return start_visit(ctx)
+    if given.key == "application":
+        return Go("my_application")
     if given.key == "learn":
         return Go("explain_menu")
     if given.key == "reminders":

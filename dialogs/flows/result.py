@@ -18,6 +18,7 @@ from core.assess import Assessment, assess_data
 from core.dates import age_in_years
 from core.errors import InputError
 from dialogs import paging
+from dialogs.documents import document_lines, family_documents
 from dialogs.engine import Answer, Choice, Ctx, Event, Go, Outcome, Reply, Retry, Step, register
 from dialogs.explain import amounts, flag_lines, headline, next_step, obligations, short_summary
 from dialogs.explain import why as why_lines
@@ -41,6 +42,7 @@ from dialogs.text import Money, Text, joined, msg, nmsg, pmsg
 RESULT_CHOICES = (
     Choice("why", msg("Why?")),
     Choice("book", msg("Book a visit")),
+    Choice("docs", msg("Documents to bring")),
     Choice("learn", msg("Learn more")),
     Choice("restart", msg("Check again")),
     Choice("menu", msg("Menu")),
@@ -50,6 +52,7 @@ NEXT_CHOICES = RESULT_CHOICES[1:]
 SMS_RESULT_CHOICES = (
     RESULT_CHOICES[0],
     Choice("book", pmsg("short", "Visit")),
+    Choice("docs", pmsg("short", "Documents")),
     Choice("menu", msg("Menu")),
 )
 
@@ -307,6 +310,8 @@ def _after(ctx: Ctx, given: Answer) -> Outcome:
         return Go("explain_menu")
     if given.key == "book":
         return start_visit(ctx)
+    if given.key == "docs":
+        return Go("documents")
     if given.key == "restart":
         ctx.session["answers"] = {}
         ctx.session["history"] = []
@@ -346,6 +351,23 @@ def answer_why(ctx: Ctx, given: Answer) -> Outcome:
 
 def back_why(ctx: Ctx) -> str | None:
     return paging.back(ctx, "why")
+
+
+# ------------------------------------------------------------------------------------------
+# The family's own list of documents, after the result
+
+DOCUMENTS_CHOICES = (Choice("book", pmsg("short", "Visit")), Choice("menu", msg("Menu")))
+
+
+def ask_documents(ctx: Ctx) -> Reply:
+    lines = document_lines(family_documents(ctx.session), sms=ctx.sms)
+    return paging.paged(ctx, "documents", lines, DOCUMENTS_CHOICES)
+
+
+def answer_documents(ctx: Ctx, given: Answer) -> Outcome:
+    if paging.more(ctx, "documents", given):
+        return Go("documents")
+    return _after(ctx, given)
 
 
 # ------------------------------------------------------------------------------------------
@@ -394,6 +416,15 @@ register(
     ),
     Step("next", ask_next, _after, flow="next", remember=False),
     Step("why", ask_why, answer_why, flow="next", remember=False, back=back_why),
+    Step(
+        "documents",
+        ask_documents,
+        answer_documents,
+        flow="next",
+        remember=False,
+        question=False,
+        back=lambda ctx: paging.back(ctx, "documents"),
+    ),
     Step(
         "my_result",
         ask_my_result,

@@ -21,6 +21,7 @@ from core.offices import Office
 from core.slots import Slot, reminder_at
 from dialogs import paging
 from dialogs.appointments import Appointments, Booking
+from dialogs.documents import document_lines, family_documents
 from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
 from dialogs.flows import handover
 from dialogs.regions import REGION_NAMES, sorted_regions
@@ -545,7 +546,10 @@ def confirmation(ctx: Ctx, booking: Booking, *, moved: bool) -> list[Text]:
     # What to bring: Social Code art. 123 and the MTSZN rules: an identity document and the
     # application; only papers not held in state information systems are asked for, the usual
     # one being a certificate of the alimony received in the income quarter.
-    if ctx.sms:
+    own = family_documents(ctx.session)
+    if own is not None:  # the family's own list, from the answers of its last result
+        lines.extend(document_lines(own, sms=ctx.sms))
+    elif ctx.sms:
         lines.append(
             msg("Bring your identity card and, if you get alimony, an alimony certificate.")
         )

@@ -72,7 +72,7 @@ def test_on_sms_a_rating_and_a_comment_are_read_in_each_language(
 ) -> None:
     chat = Chat(store, "sms", translator)
     chat.to_result(language)
-    asked = chat.say("3")  # "Menu" under the result
+    asked = chat.say("4")  # "Menu" under the result
     assert chat.session["step"] == "feedback"
     text = render_menu(asked.replies[-1], language, translator, one_line=True)
     assert "1" in text and "5" in text and "0" in text
@@ -115,7 +115,7 @@ def test_skipping_goes_to_the_menu_and_nothing_is_asked_again_this_quarter(
 ) -> None:
     chat = Chat(store, "sms")
     chat.to_result()
-    chat.say("3")
+    chat.say("4")
     skipped = chat.say("0")
     assert feedback(skipped) == []
     assert chat.session["step"] == "menu"
@@ -124,11 +124,11 @@ def test_skipping_goes_to_the_menu_and_nothing_is_asked_again_this_quarter(
     for text in ["1", "3", "66", "0", "20000", "1", "1"]:
         chat.say(text)
     assert chat.session["step"] == "result"
-    chat.say("3")
+    chat.say("4")
     assert chat.session["step"] == "menu"
     # Next quarter, another result: asked again.
     chat.now = NEXT_QUARTER
-    for text in ["1", "3", "66", "0", "25000", "1", "1", "3"]:
+    for text in ["1", "3", "66", "0", "25000", "1", "1", "4"]:
         chat.say(text)
     assert chat.session["step"] == "feedback"
 
@@ -136,7 +136,7 @@ def test_skipping_goes_to_the_menu_and_nothing_is_asked_again_this_quarter(
 def test_no_thanks_in_words_skips_too(store: ParameterStore) -> None:
     chat = Chat(store, "sms")
     chat.to_result("ru")
-    chat.say("3")
+    chat.say("4")
     chat.say("нет")
     assert chat.session["step"] == "menu"
 
@@ -157,7 +157,7 @@ def test_it_is_asked_once_per_result(store: ParameterStore) -> None:
 def test_a_global_word_leaves_the_question(store: ParameterStore, word: str, step: str) -> None:
     chat = Chat(store, "sms")
     chat.to_result()
-    chat.say("3")
+    chat.say("4")
     turn = chat.say(word)
     assert feedback(turn) == []
     if step is None:
@@ -180,7 +180,7 @@ def test_a_button_of_the_menu_leaves_the_question_and_does_what_it_says(
 def test_other_words_leave_the_question_without_complaint(store: ParameterStore) -> None:
     chat = Chat(store, "sms")
     chat.to_result()
-    chat.say("3")
+    chat.say("4")
     turn = chat.say("what is this")
     assert feedback(turn) == []
     assert chat.session["step"] == "menu"
@@ -208,7 +208,7 @@ def test_after_a_visit_an_answer_to_the_question_the_family_was_at_is_read_as_th
     chat = Chat(store, "sms")
     chat.to_result()
     chat.say("restart")
-    chat.say("3")
+    chat.say("4")
     chat.session = expect_visit(chat.session, 41, "en")
     turn = chat.say("66 40")  # the ages, not a rating
     assert feedback(turn) == []

@@ -22,6 +22,7 @@ from bot.staff.pages import (
     inbox,
     lines,
     members,
+    stages,
     visits,
 )
 from bot.staff.pages.web import KEYS, Keys
@@ -49,6 +50,7 @@ def setup(app: web.Application, secret: bytes) -> None:
         inbox,
         caseload,
         family,
+        stages,
         campaigns,
         visits,
         lines,

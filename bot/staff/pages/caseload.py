@@ -57,6 +57,14 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
             N_("The date of the next reassessment is not a date (YYYY-MM-DD or DD.MM.YYYY)."),
         ),
         (
+            r"^The case_number is not a case number\.$",
+            N_("The case number may have letters, digits, '-', '/' and '.' (up to 40)."),
+        ),
+        (
+            r"^Refused: the case_number is another family's\.$",
+            N_("Refused: this case number is another family's."),
+        ),
+        (
             r"^Refused: the phone is already in a caseload\.$",
             N_("Refused: this phone is already in a caseload."),
         ),
@@ -92,7 +100,7 @@ async def upload_form(page: Page) -> web.StreamResponse:
     return page.render("upload.html")
 
 
-async def _read_upload(page: Page) -> tuple[str, str, bytes]:
+async def read_upload(page: Page) -> tuple[str, str, bytes]:
     """The form's token, the file's name and its bytes (413 past `MAX_UPLOAD`)."""
     token, filename, data = "", "", b""
     reader = await page.request.multipart()
@@ -116,7 +124,7 @@ async def _read_upload(page: Page) -> tuple[str, str, bytes]:
 async def upload(page: Page) -> web.StreamResponse:
     if not page.request.content_type.startswith("multipart/"):
         return page.render("upload.html", status=400, problem=page.gettext("Choose a file."))
-    token, filename, data = await _read_upload(page)
+    token, filename, data = await read_upload(page)
     if not check_csrf(page, token):
         return page.refuse()
     if not filename or not data:

@@ -22,13 +22,17 @@ from bot.parameters import default_calendar
 from bot.staff.accounts import audit
 from bot.staff.caseload import new_link
 from bot.staff.families import MAX_NOTE, Family, add_note, family, timeline
+from bot.staff.pages.stages import CaseStages, case_stages, problem_of
 from bot.staff.pages.web import Page, Refused, number, view
 from bot.staff.reports import offices_of, today_in_almaty
+from bot.staff.stages import MAX_NOTE as MAX_STAGE_NOTE
 from bot.web.keys import CONFIG
 from core.assess import assess_data
 from core.errors import CoreError
 from core.offices import Office
+from core.stages import MAX_REASON
 from dialogs.explain import explain
+from dialogs.stages import CATEGORY
 
 
 def explained(page: Page, household: Any, stored: Any) -> dict[str, Any]:
@@ -71,18 +75,18 @@ async def family_page(page: Page) -> web.StreamResponse:
     case_id = number(page.request)
     member, now = page.member, page.now
 
-    def work(connection: Connection) -> tuple[Family, list[Any], bool] | None:
+    def work(connection: Connection) -> tuple[Family, list[Any], bool, CaseStages] | None:
         found = family(connection, member, case_id)
         if found is None:
             return None
         events, more = timeline(connection, found)
         audit(connection, member, "family.view", f"case {case_id}", now)
-        return found, events, more
+        return found, events, more, case_stages(page, connection, case_id)
 
     loaded = await page.run(work)
     if loaded is None:
         return page.refuse()
-    found, events, more = loaded
+    found, events, more, stages = loaded
     offices = {o.id: o for o in await page.run(lambda c: offices_of(c, member))}
     for event in events:
         if event.kind == "assessment":
@@ -97,6 +101,12 @@ async def family_page(page: Page) -> web.StreamResponse:
         code=page.request.query.get("code"),
         max_note=MAX_NOTE,
         max_text=MAX_TEXT,
+        stages=stages,
+        categories=CATEGORY,
+        problem=problem_of(page),
+        today=today_in_almaty(now),
+        max_reason=MAX_REASON,
+        max_stage_note=MAX_STAGE_NOTE,
     )
 
 

@@ -71,11 +71,19 @@ KINDS: dict[str, Text] = {
     "campaign": pmsg("kind", "Campaign"),
     "staff_message": msg("Message from the social worker"),
     "visit_feedback": msg("Question after a visit"),
+    "stage_notice": msg("Notice of the case's stage"),
 }
 
 FEEDBACK_KINDS: dict[str, Text] = {
     "result": pmsg("feedback", "After a result"),
     "visit": pmsg("feedback", "After a visit"),
+}
+
+
+STAGE_SOURCES: dict[str, Text] = {
+    "page": msg("on the family page"),
+    "api": msg("through the API"),
+    "import": msg("from a spreadsheet"),
 }
 
 

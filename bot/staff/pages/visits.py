@@ -18,9 +18,11 @@ from bot.staff.accounts import audit
 from bot.staff.families import visible
 from bot.staff.pages.web import Page, Refused, number, view
 from bot.staff.reports import offices_of, today_in_almaty
+from bot.staff.stages import REASONS, StageError, open_case_from_visit
 from bot.staff.visits import Visit, day_visits, mark_visit, staff_cancel, visit_contact
 from bot.storage.offices import ATTENDED, NO_SHOW
 from bot.storage.tables import CASES
+from bot.web.keys import CONFIG
 from core.offices import Office
 
 MAX_NOTE = 500
@@ -89,9 +91,21 @@ async def day_page(page: Page) -> web.StreamResponse:
         view=shown,
         grid=hour_grid(office, found["visits"]) if office is not None else [],
         done=query.get("done"),
+        problem=_case_problem(page, query.get("done", "")),
         max_note=MAX_NOTE,
         **found,
     )
+
+
+def _case_problem(page: Page, done: str) -> str | None:
+    """Why a case could not be opened from a visit (`done=case-<code>`), in the page's language."""
+    code = done.removeprefix("case-")
+    if not done.startswith("case-") or code not in CASE_PROBLEMS:
+        return None
+    return str(page.gettext(REASONS[code]))
+
+
+CASE_PROBLEMS = ("has_case", "name_bad", "phone_bad", "phone_taken")
 
 
 async def _office_of_visit(page: Page, visit_id: int) -> tuple[Office, int]:
@@ -192,9 +206,31 @@ async def move(page: Page) -> web.StreamResponse:
     )
 
 
+async def open_case(page: Page) -> web.StreamResponse:
+    """A family that booked a visit taken into the worker's caseload: its case opens, and its
+    stages can be changed from then on."""
+    visit_id = number(page.request)
+    office, contact_id = await _office_of_visit(page, visit_id)
+    try:
+        case_id = await open_case_from_visit(
+            page.runner.db,
+            page.member,
+            contact_id,
+            region=office.region,
+            name=page.form.get("name", "")[:300],
+            phone=page.form.get("phone", "")[:40],
+            now=page.now,
+            link_valid=timedelta(days=page.request.app[CONFIG].link_days),
+        )
+    except StageError as problem:
+        raise web.HTTPSeeOther(_back(page, office, f"case-{problem.code}")) from None
+    raise web.HTTPSeeOther(f"/staff/families/{case_id}?done=opened#stages")
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/staff/visits", view(day_page))
     for action, path in (("attended", "attended"), ("no_show", "no-show"), ("cancel", "cancel")):
         app.router.add_post(f"/staff/visits/{{id}}/{path}", view(_marker(action)))
     app.router.add_get("/staff/visits/{id}/move", view(move_form))
     app.router.add_post("/staff/visits/{id}/move", view(move))
+    app.router.add_post("/staff/visits/{id}/case", view(open_case, roles=("worker",)))

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import Connection, insert, select, update
@@ -20,13 +21,18 @@ from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.campaigns import KIND
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.notices import renderers
+from bot.delivery.stages import notice_text
 from bot.i18n.translator import Translator
+from bot.parameters import default_stages
 from bot.server import create_app
-from bot.staff.accounts import Member, create
+from bot.staff.accounts import Member, create, issue_token
 from bot.staff.campaigns import status
+from bot.staff.caseload import CaseRow, import_caseload
 from bot.storage.models import Contact, Message
 from bot.storage.tables import CAMPAIGNS, CONTACTS, OUTBOX
 from bot.web.keys import RUNNER
+from dialogs.paging import SMS_BUDGET
+from dialogs.segments import cost
 from tests.bot.kannel_harness import BEARERBOX, SMSBOX, FakeSmsc, KannelSetup, free_ports, kannel
 from tests.conftest import require_service
 
@@ -225,3 +231,67 @@ async def test_a_campaign_goes_out_through_kannel_and_its_delivery_is_counted(
             delivered = shown["delivered"]
             await asyncio.sleep(0.1)
     assert shown["outbox"] == {"sent": 1} and shown["status"] == "sent"
+
+
+# ------------------------------------------------------------------------------------------
+# The case, step by step: a change of stage told by SMS in Kazakh, and "my application"
+
+
+async def test_a_stage_change_arrives_by_sms_in_kazakh_and_my_application_shows_it(
+    gateway: Gateway,
+) -> None:
+    runner, phone = gateway.runner, gateway.phone
+    now = datetime.fromisoformat("2026-11-26T10:00:00+05:00")
+    runner.clock = lambda: now
+
+    def seed(connection: Connection) -> str:
+        staff = create(
+            connection,
+            username="aigerim",
+            name="Айгерім",
+            role="worker",
+            region="astana",
+            password="long enough password",
+            now=now,
+        )
+        return issue_token(
+            connection, Member(staff, "aigerim", "Айгерім", "worker", "astana"), "t", now
+        )
+
+    token = await runner.db.run(seed)
+    worker = Member(1, "aigerim", "Айгерім", "worker", "astana")
+    family = CaseRow("Айгерім Сәрсенова", "+77011234567", "astana", "kk", None, None, "А-17")
+    await import_caseload(runner.db, worker, [(2, family)], now)
+    change = {"stage": "assigned", "date": "2026-11-25", "amount": "81180", "months": "2",
+              "category": "unconditional"}  # fmt: skip
+    async with asyncio.timeout(30), aiohttp.ClientSession() as session:
+        async with session.post(
+            f"http://127.0.0.1:{gateway.app_port}/api/staff/caseload/1/stage",
+            json=change,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            assert response.status == 200, await response.text()
+        dispatcher = Dispatcher(runner, renderers(runner.translator), limiter=runner.limiter)
+        assert await dispatcher.dispatch_once() == 1
+        received = await phone.receive()
+        stages = default_stages()
+        expected, _ = notice_text(
+            runner.translator,
+            stages,
+            stages["assigned"],
+            date(2026, 11, 25),
+            {"amount": "81180", "months": 2, "category": "unconditional"},
+            language="kk",
+            sms=True,
+        )
+        assert received.text == expected
+        assert received.text.startswith("Komek: АӘК өтінішіңіз: АӘК тағайындалды (25 қараша 2026).")
+        assert "81\u00a0180\u00a0₸" in received.text and "шартсыз көмек" in received.text
+        assert cost(received.text).segments <= SMS_BUDGET
+        # The change is told once: the dispatcher finds nothing more to send.
+        assert await dispatcher.dispatch_once() == 0
+        # The family answers from the same phone, in Kazakh, and reads its application.
+        await phone.send(PHONE, SHORT_CODE, "Менің өтінішім")
+        answer = await phone.receive()
+    assert "АӘК тағайындалды" in answer.text
+    assert "Келесі қадам: Шартты көмек болса" in answer.text

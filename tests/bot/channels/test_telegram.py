@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram.channel import (
@@ -37,11 +37,15 @@ from bot.config import Config
 from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import Translator
-from bot.parameters import default_store
+from bot.parameters import default_stages, default_store
 from bot.server import create_app
+from bot.staff.accounts import Member, create
+from bot.staff.caseload import CaseRow, import_caseload
+from bot.staff.stages import change_stage, read_change
 from bot.storage.database import Database
 from bot.storage.db import upgrade
 from bot.storage.models import Contact, Message
+from bot.storage.tables import CASES
 from bot.web.keys import RUNNER
 from bot.web.metrics import Metrics
 from tests.bot.telegram_stub import BotApiStub
@@ -429,3 +433,65 @@ async def test_amounts_go_in_bold_and_plain_text_when_telegram_refuses_the_marku
         plain = stub.sent()[-1]
         assert "parse_mode" not in plain.params and plain.params["text"] == reply.text
         await db.close()
+
+
+# -- my application ------------------------------------------------------------------------
+
+
+async def test_my_application_shows_the_stage_of_the_familys_case(
+    client: TestClient[Any, Any], stub: BotApiStub
+) -> None:
+    runner: Runner = client.app[RUNNER]
+    now = datetime.fromisoformat("2026-11-26T10:00:00+05:00")
+
+    def seed(connection: Connection) -> str:
+        staff_id = create(
+            connection,
+            username="bota",
+            name="Bota",
+            role="worker",
+            region="astana",
+            password="long enough password",
+            now=now,
+        )
+        return str(staff_id)
+
+    worker = Member(int(await runner.db.run(seed)), "bota", "Bota", "worker", "astana")
+    family = CaseRow("Иван Петров", "+77011110002", "astana", "ru", None, None, "Б-7")
+    await import_caseload(runner.db, worker, [(2, family)], now)
+
+    def change(connection: Connection) -> str:
+        code = connection.execute(select(CASES.c.link_code)).scalar_one()
+        stages = default_stages()
+        for stage, fields in (
+            ("applied", {}),
+            ("assigned", {"amount": "81180", "months": "2", "category": "conditional"}),
+        ):
+            made = read_change(stages, {"stage": stage, "date": "2026-11-20", **fields}, now.date())
+            change_stage(connection, worker, 1, made, now, source="page")
+        return str(code)
+
+    code = await runner.db.run(change)
+    # The family opens its worker's link (its case's notices now reach it here), then asks.
+    assert await post(client, message(OTHER, f"/start {code}", "ru")) == 200
+    await stub.wait_for("sendMessage")
+    assert await post(client, message(OTHER, "Моя заявка", "ru")) == 200
+    shown = await _text_with(stub, OTHER, "Ранее:")
+    assert shown.startswith("Ваша заявка на АСП: АСП назначена (20 ноября 2026).")
+    assert "обусловленная помощь, с социальным контрактом" in shown
+    assert "Дальше: Если помощь обусловленная, подпишите социальный контракт" in shown
+    assert "Заявление принято" in shown
+    # Someone without a case is told how and where to apply.
+    assert await post(client, message(KAZAKH, "менің өтінішім")) == 200
+    told = await _text_with(stub, KAZAKH, "egov.kz")
+    assert "Бізде сіздің АӘК өтінішіңіз тіркелмеген." in told
+
+
+async def _text_with(stub: BotApiStub, chat: int, words: str) -> str:
+    """The first message to `chat` with `words` in it, waited for."""
+    async with asyncio.timeout(10):
+        while True:
+            for call in stub.sent(chat):
+                if words in str(call.params["text"]):
+                    return str(call.params["text"])
+            await asyncio.sleep(0.02)

@@ -106,6 +106,7 @@ async def _ids(ws: Workspace) -> Ids:
 
 
 WORKERS = ("aigerim", "bota", "dana")
+NOT_WORKERS = ("sara", "marat", "root")  # a spreadsheet of stage changes: workers' own cases
 NOT_ADMIN = ("aigerim", "bota", "dana", "sara", "marat")
 NOT_HER_WORKER = ("bota", "dana", "sara", "marat", "root")  # aigerim's families: she acts
 NOT_OWNER = ("bota", "dana", "sara", "marat")  # aigerim's campaign: she and administrators
@@ -145,6 +146,17 @@ RIGHTS: list[tuple[str, str, str, tuple[str, ...]]] = [
         NOT_HER_WORKER,
     ),
     ("POST", "/staff/families/{id}/visit", "/staff/families/{own}/visit", NOT_HER_WORKER),
+    # The case, step by step: only its worker changes the stage, ticks documents, numbers it.
+    ("POST", "/staff/families/{id}/stage", "/staff/families/{own}/stage", NOT_HER_WORKER),
+    (
+        "POST",
+        "/staff/families/{id}/documents",
+        "/staff/families/{own}/documents",
+        NOT_HER_WORKER,
+    ),
+    ("POST", "/staff/families/{id}/number", "/staff/families/{own}/number", NOT_HER_WORKER),
+    ("GET", "/staff/stages/upload", "/staff/stages/upload", NOT_WORKERS),
+    ("POST", "/staff/stages/upload", "/staff/stages/upload", NOT_WORKERS),
     ("GET", "/staff/campaigns", "/staff/campaigns", ()),
     ("GET", "/staff/campaigns/new", "/staff/campaigns/new", ()),
     ("POST", "/staff/campaigns/new", "/staff/campaigns/new", ()),
@@ -211,6 +223,8 @@ RIGHTS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("POST", "/staff/visits/{id}/cancel", "/staff/visits/{visit}/cancel", ("dana", "marat")),
     ("GET", "/staff/visits/{id}/move", "/staff/visits/{visit}/move", ("dana", "marat")),
     ("POST", "/staff/visits/{id}/move", "/staff/visits/{visit}/move", ("dana", "marat")),
+    # A worker of the office's region takes a visiting family into their caseload.
+    ("POST", "/staff/visits/{id}/case", "/staff/visits/{visit}/case", ("dana", *NOT_WORKERS)),
     ("GET", "/staff/poverty-lines", "/staff/poverty-lines", WORKERS),
     ("POST", "/staff/poverty-lines", "/staff/poverty-lines", WORKERS),
     ("GET", "/staff/charts", "/staff/charts", WORKERS),

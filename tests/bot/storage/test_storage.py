@@ -74,11 +74,13 @@ async def test_an_empty_database_is_migrated_to_the_models(url: str) -> None:
     await _check_schema(url)
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006", "0007"])
+@pytest.mark.parametrize(
+    "revision", ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0009"]
+)
 async def test_a_database_of_an_earlier_revision_is_migrated_with_its_data(
     url: str, revision: str
 ) -> None:
-    """0007 is the revision before the newest; 0001, the first that shipped."""
+    """0009 is the revision before the newest; 0007, the last that shipped; 0001, the first."""
     engine = make_engine(url)
     try:
         await upgrade(engine, revision)
