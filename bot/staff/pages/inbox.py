@@ -150,11 +150,14 @@ async def take(page: Page) -> web.StreamResponse:
         raise Refused()
     member, now = page.member, page.now
 
-    def work(connection: Connection) -> None:
-        inbox.take(connection, member, found.id, now)
-        audit(connection, member, "inbox.take", f"inbox {found.id}", now)
+    def work(connection: Connection) -> bool:
+        taken = inbox.take(connection, member, found.id, now)
+        if taken:
+            audit(connection, member, "inbox.take", f"inbox {found.id}", now)
+        return taken
 
-    await page.run(work)
+    if not await page.run(work):
+        raise web.HTTPSeeOther("/staff/inbox?done=gone")
     raise _back(found, "taken")
 
 
