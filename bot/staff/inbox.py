@@ -283,12 +283,16 @@ def mark_unread(connection: Connection, conversation: Conversation, now: datetim
         )
 
 
-def take(connection: Connection, member: Member, conversation_id: int, now: datetime) -> None:
-    connection.execute(
-        update(INBOX)
-        .where(_i.id == conversation_id)
-        .values(staff_id=member.id, taken=True, last_activity_at=now)
+def take(connection: Connection, member: Member, conversation_id: int, now: datetime) -> bool:
+    """The member takes the conversation. A worker takes it only from the queue: when two
+    take it at once, the first has it and the other is told (False)."""
+    where = (_i.id == conversation_id) & _i.closed_at.is_(None)
+    if member.role == "worker":
+        where = where & _i.staff_id.is_(None)
+    taken = connection.execute(
+        update(INBOX).where(where).values(staff_id=member.id, taken=True, last_activity_at=now)
     )
+    return bool(taken.rowcount)
 
 
 def colleagues(connection: Connection, region: str | None) -> list[tuple[int, str]]:

@@ -1,5 +1,6 @@
 """The home page: today's work. The day's visits at the member's offices, campaigns on their
-way, messages that could not be delivered, and (for supervisors and administrators) regions
+way, messages that could not be delivered, families waiting for a person (the newest of the
+inbox), and (for supervisors and administrators) regions
 whose poverty line for this quarter is not published yet."""
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection
 
-from bot.staff import poverty_lines, reports
+from bot.staff import inbox, poverty_lines, reports
+from bot.staff.pages.inbox import waited_for
 from bot.staff.pages.web import Page, view
+
+HOME_CONVERSATIONS = 5  # the newest; the inbox has them all
 
 
 async def home(page: Page) -> web.StreamResponse:
@@ -25,6 +29,7 @@ async def home(page: Page) -> web.StreamResponse:
             "running": reports.running_campaigns(connection, member),
             "failed": failed,
             "failures": failures,
+            "waiting": inbox.waiting(connection, member)[:HOME_CONVERSATIONS],
         }
 
     found = await page.run(work)
@@ -33,7 +38,9 @@ async def home(page: Page) -> web.StreamResponse:
         if member.role in ("supervisor", "admin")
         else []
     )
-    return page.render("home.html", today=today, unpublished=unpublished, **found)
+    return page.render(
+        "home.html", today=today, unpublished=unpublished, waited=waited_for(page), **found
+    )
 
 
 def setup(app: web.Application) -> None:

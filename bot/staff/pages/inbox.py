@@ -51,7 +51,7 @@ async def inbox_page(page: Page) -> web.StreamResponse:
         regions=sorted(REGIONS) if member.role == "admin" else [],
         every=REFRESH_SECONDS,
         now=now,
-        waited=_waited(page),
+        waited=waited_for(page),
     )
 
 
@@ -61,11 +61,13 @@ async def inbox_list(page: Page) -> web.StreamResponse:
     member = page.member
     rows = await page.run(lambda c: inbox.waiting(c, member, region))
     return page.render(
-        "inbox_list.html", rows=rows, region=region, every=REFRESH_SECONDS, waited=_waited(page)
+        "inbox_list.html", rows=rows, region=region, every=REFRESH_SECONDS, waited=waited_for(page)
     )
 
 
-def _waited(page: Page) -> Any:
+def waited_for(page: Page) -> Any:
+    """How long a conversation has waited for its first answer, in words of the page."""
+
     def waited(row: Conversation) -> str:
         minutes = int(row.waited(page.now).total_seconds() // 60)
         if minutes < 60:
@@ -131,7 +133,7 @@ async def conversation_page(page: Page, problem: str | None = None) -> web.Strea
         may_take=inbox.may_take(member, found),
         may_transfer=inbox.may_transfer(member, found),
         max_text=inbox.MAX_REPLY,
-        waited=_waited(page)(found),
+        waited=waited_for(page)(found),
         **loaded,
     )
 
@@ -148,11 +150,14 @@ async def take(page: Page) -> web.StreamResponse:
         raise Refused()
     member, now = page.member, page.now
 
-    def work(connection: Connection) -> None:
-        inbox.take(connection, member, found.id, now)
-        audit(connection, member, "inbox.take", f"inbox {found.id}", now)
+    def work(connection: Connection) -> bool:
+        taken = inbox.take(connection, member, found.id, now)
+        if taken:
+            audit(connection, member, "inbox.take", f"inbox {found.id}", now)
+        return taken
 
-    await page.run(work)
+    if not await page.run(work):
+        raise web.HTTPSeeOther("/staff/inbox?done=gone")
     raise _back(found, "taken")
 
 

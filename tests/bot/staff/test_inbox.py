@@ -115,6 +115,8 @@ async def test_a_family_asks_for_its_worker_who_answers_and_hands_back(
     aigerim = await ws.signed_in("aigerim")
     counted = await aigerim.get("/staff/inbox/count")
     assert '"unread": 1' in counted.text
+    home = await aigerim.get("/staff/")
+    assert home.has("Айгерім Сәрсенова") and home.has("1 unread")  # today's work lists it
     listing = await aigerim.get("/staff/inbox")
     assert listing.has("Айгерім Сәрсенова") and listing.has("asked for a person")
     (conversation,) = await ws.run(

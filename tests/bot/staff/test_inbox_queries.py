@@ -217,3 +217,27 @@ async def test_a_whatsapp_family_silent_for_a_day_is_outside_its_window(db: Data
         return late, inbox.window_closed(connection, found, NOW)
 
     assert await db.run(seed) == (True, False)
+
+
+async def test_two_workers_taking_one_conversation_the_first_has_it(db: Database) -> None:
+    def race(connection: Connection) -> tuple[bool, bool, int | None]:
+        staff = _staff(connection)
+        contact = connection.execute(
+            insert(CONTACTS)
+            .values(
+                channel="sms", address="+77770000002", consent=True, opted_out=False, created_at=NOW
+            )
+            .returning(CONTACTS.c.id)
+        ).scalar_one()
+        conversation = open_conversation(connection, contact, "asked", "astana", NOW)
+        first = inbox.take(connection, staff["aigerim"], conversation, NOW)
+        second = inbox.take(connection, staff["bota"], conversation, NOW)
+        holder = connection.execute(
+            select(INBOX.c.staff_id).where(INBOX.c.id == conversation)
+        ).scalar()
+        assert holder == staff["aigerim"].id
+        assert inbox.take(connection, staff["sara"], conversation, NOW)  # a supervisor may
+        return first, second, holder
+
+    first, second, _ = await db.run(race)
+    assert (first, second) == (True, False)
