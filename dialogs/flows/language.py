@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from dialogs.engine import Answer, Choice, Ctx, Go, Outcome, Reply, Retry, Step, register
+from dialogs.engine import (
+    BUTTON_CHANNELS,
+    Answer,
+    Choice,
+    Ctx,
+    Go,
+    Outcome,
+    Reply,
+    Retry,
+    Step,
+    register,
+)
 from dialogs.text import msg
 
 CHOICES = (
@@ -19,7 +30,12 @@ def ask(ctx: Ctx) -> Reply:
 
 def answer(ctx: Ctx, given: Answer) -> Outcome:
     if given.key is None:
-        return Retry(msg("Тілді таңдаңыз / Выберите язык / Choose a language"))
+        # How to answer, in the three languages: the question itself follows the hint.
+        if ctx.channel in BUTTON_CHANNELS:
+            return Retry(
+                msg("Батырманы басыңыз / Нажмите кнопку / Tap a button"),
+            )
+        return Retry(msg("1, 2 немесе 3 деп жазыңыз / Ответьте 1, 2 или 3 / Reply 1, 2 or 3"))
     ctx.session["lang"] = given.key
     back = ctx.session.pop("after_language", None)
     if not ctx.session.get("consent"):

@@ -148,6 +148,22 @@ def test_kazakh_and_russian_first_messages_choose_the_language(store: ParameterS
     assert resume(None, Inbound("ASP", NOW, "sms"), store).session["step"] == "language"
 
 
+def test_an_answer_the_language_menu_cannot_read_says_how_to_answer_once(
+    store: ParameterStore,
+) -> None:
+    """The hint says how to answer (digits by SMS, a button on Telegram); the question follows
+    it once, not twice."""
+    asked = resume(None, Inbound("ASP", NOW, "sms"), store).session
+    for channel, hint in [
+        ("sms", "1, 2 немесе 3 деп жазыңыз / Ответьте 1, 2 или 3 / Reply 1, 2 or 3"),
+        ("telegram", "Батырманы басыңыз / Нажмите кнопку / Tap a button"),
+    ]:
+        turn = resume(asked, Inbound("what?", NOW, channel), store)
+        lines = [line.msgid for reply in turn.replies for line in reply.lines]
+        assert lines == [hint, "Тілді таңдаңыз / Выберите язык / Choose a language"], lines
+        assert turn.session["step"] == "language"
+
+
 def test_a_label_typed_in_words_selects_the_choice(
     store: ParameterStore, translator: Translator
 ) -> None:
