@@ -12,6 +12,7 @@ region's queue too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -87,6 +88,26 @@ def open_of(connection: Connection, contact_id: int) -> int | None:
         select(_i.id).where(_i.contact_id == contact_id, _i.closed_at.is_(None)).limit(1)
     ).scalar()
     return None if found is None else int(found)
+
+
+def with_a_person(channel: str, address: str) -> Callable[[Connection], bool]:
+    """Whether a person has (or is about to take) the conversation of this address: its page
+    then looks again now and then for the worker's answer."""
+
+    def work(connection: Connection) -> bool:
+        found = connection.execute(
+            select(_i.id)
+            .join(CONTACTS, CONTACTS.c.id == _i.contact_id)
+            .where(
+                CONTACTS.c.channel == channel,
+                CONTACTS.c.address == address,
+                _i.closed_at.is_(None),
+            )
+            .limit(1)
+        ).scalar()
+        return found is not None
+
+    return work
 
 
 def open_conversation(

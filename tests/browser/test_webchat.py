@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import create_engine, select
 
+from bot.staff import accounts, inbox
+from bot.storage.tables import INBOX
 from tests.bot.servers import Server
 from tests.browser.conftest import accessibility_problems, screenshot
 
@@ -211,3 +215,50 @@ async def test_the_privacy_page(server: Server, browser: Any, language: str) -> 
     assert "90" in browser.find_element(By.TAG_NAME, "main").text
     screenshot(browser, f"privacy-{language}")
     assert accessibility_problems(browser) == []
+
+
+def _answer_from_the_inbox(database: Path, text: str) -> None:
+    """A social worker of Astana takes the waiting conversation and answers it, as the inbox
+    page does (`bot.staff.inbox`), on the server's own database."""
+    engine = create_engine(f"sqlite:///{database}")
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            accounts.create(
+                connection,
+                username="bota",
+                name="Бота Серікова",
+                role="worker",
+                region="astana",
+                password="a long enough password",
+                now=now,
+            )
+            member = accounts.find(connection, "bota")
+            assert member is not None
+            (waiting,) = connection.execute(select(INBOX.c.id)).scalars().all()
+            assert inbox.take(connection, member, waiting, now)
+            conversation = inbox.find(connection, member, waiting)
+            assert conversation is not None
+            inbox.answer(connection, member, conversation, text, now)
+    finally:
+        engine.dispose()
+
+
+async def test_a_social_workers_answer_appears_on_the_open_page(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    """A family that asked for a person waits on the page; the worker's answer appears there
+    without a reload (the page looks again every few seconds while nothing is asked)."""
+    opened(browser, f"{server.url}/?lang=en")
+    tap(browser, "yes")
+    write(browser, "person")
+    tap(browser, "astana")
+    assert "social workers of Astana" in bots(browser)[-1].text
+    box = browser.find_element(By.ID, "text")
+    box.send_keys("Is anyone there?")
+    browser.find_element(By.CSS_SELECTOR, "#form button").click()
+    WebDriverWait(browser, 10).until(lambda d: "Is anyone there?" in mine(d))
+    _answer_from_the_inbox(tmp_path / "komek.db", "Hello, Bota here. I am looking at your case.")
+    WebDriverWait(browser, 20).until(lambda d: any("Bota here" in b.text for b in bots(d)))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".notice")
+    screenshot(browser, "webchat-answer-from-a-person")

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.conversation import redelivery
+from bot.conversation import inbox, redelivery
 from bot.conversation.runner import InboundMessage, Runner
 from bot.delivery.senders import Outgoing
 from bot.i18n.translator import LANGUAGES
@@ -303,6 +303,9 @@ async def conversation_view(request: web.Request) -> web.StreamResponse:
         if direction == "out" and status == "queued"
     ]
     language, asked = await runner.current(CHANNEL, conversation)
+    with_a_person = await runner.db.run(inbox.with_a_person(CHANNEL, conversation))
+    if with_a_person:
+        asked = []  # the bot asks nothing while a person has it; its notice is in the messages
     if (
         asked
         and messages
@@ -315,6 +318,7 @@ async def conversation_view(request: web.Request) -> web.StreamResponse:
             "messages": messages,
             "current": [_reply_json(r) for r in asked],
             "language": language,
+            "with_a_person": with_a_person,
         },
         dumps=_dumps,
     )

@@ -2,7 +2,9 @@
 // buttons; only the newest group of buttons works, and a group stops working once used, so a
 // double tap sends once. When the page opens (or comes back into view) it asks the server what
 // the conversation holds: the messages so far, the question it is at, and any reply whose
-// request died. No inline script: the page's content security policy forbids it.
+// request died. While a social worker has the conversation, the page asks again every few
+// seconds while it is in view, so that the worker's answer appears
+// without a reload. No inline script: the page's content security policy forbids it.
 (function () {
   "use strict";
   var body = document.body;
@@ -24,6 +26,9 @@
   var counter = 0;
   var queue = Promise.resolve();
   var loading = false;
+  var shown = "";  // what the last look found, so that a look that finds nothing new redraws nothing
+  var watching = null;
+  var WATCH_MS = 5000;
 
   function measureBar() {
     document.documentElement.style.setProperty("--bar", form.offsetHeight + "px");
@@ -178,6 +183,7 @@
     var attempt = function () {
       return post(payload).then(function (res) {
         if (!res[0]) { addNotice(res[1].error || "…"); return; }
+        if (!res[1].replies.length) { watch(true); }  // nothing said back: a person has it
         showReplies(res[1].replies);
         localStorage.setItem("komek-seen", String(Date.now()));  // other tabs look again
       }).catch(function () {
@@ -188,12 +194,28 @@
     return queue;
   }
 
-  function load() {
+  // Looking again while a social worker has the conversation: her answer, or Komek handed back.
+  function watch(on) {
+    if (on && watching === null) {
+      watching = window.setInterval(function () {
+        if (document.visibilityState === "visible") { load(true); }
+      }, WATCH_MS);
+    } else if (!on && watching !== null) {
+      window.clearInterval(watching);
+      watching = null;
+    }
+  }
+
+  function load(quiet) {
     if (loading) { return; }
     loading = true;
     fetch("/api/chat/" + id + "?lang=" + encodeURIComponent(lang))
       .then(function (r) { return r.json(); })
       .then(function (data) {
+        var found = JSON.stringify([data.messages || [], data.current || []]);
+        watch(Boolean(data.with_a_person));
+        if (quiet && found === shown) { return; }
+        shown = found;
         log.textContent = "";
         (data.messages || []).forEach(function (m) {
           if (m.from === "me") { addMine(m.text); } else { addReply(m, false); }
@@ -230,7 +252,7 @@
   });
 
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { load(); }
+    if (document.visibilityState === "visible") { load(true); }
   });
   window.addEventListener("storage", function (e) { if (e.key === "komek-seen") { load(); } });
   window.addEventListener("resize", measureBar);
