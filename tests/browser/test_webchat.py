@@ -67,6 +67,14 @@ def mine(driver: Any) -> list[str]:
     return found
 
 
+def said(driver: Any) -> str:
+    """What Komek (or a person) said, read in one go (the page may be redrawing)."""
+    found: str = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.msg.bot'), e => e.textContent).join()"
+    )
+    return found
+
+
 def last_bot(driver: Any) -> Any:
     found = bots(driver)
     return found[-1] if found else None
@@ -259,6 +267,6 @@ async def test_a_social_workers_answer_appears_on_the_open_page(
     browser.find_element(By.CSS_SELECTOR, "#form button").click()
     WebDriverWait(browser, 10).until(lambda d: "Is anyone there?" in mine(d))
     _answer_from_the_inbox(tmp_path / "komek.db", "Hello, Bota here. I am looking at your case.")
-    WebDriverWait(browser, 20).until(lambda d: any("Bota here" in b.text for b in bots(d)))
+    WebDriverWait(browser, 20).until(lambda d: "Bota here" in said(d))
     assert not browser.find_elements(By.CSS_SELECTOR, ".notice")
     screenshot(browser, "webchat-answer-from-a-person")
